@@ -1,0 +1,7 @@
+//! One module per command.
+
+pub mod explain;
+pub mod generate;
+pub mod scan;
+pub mod table;
+pub mod validate;

@@ -1,0 +1,92 @@
+//! `bantay`: the one binary. Each command lives in its own module under `commands/`;
+//! `main` parses the command line and dispatches, nothing more.
+//!
+//! Exit codes: 0 success (and, for `scan` and `policy explain`, nothing found or
+//! allowed); 1 findings exist or the request is denied; 2 bad input or usage.
+
+mod clock;
+mod commands;
+mod embedded;
+mod output;
+mod synthetic;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::Output;
+
+/// Bantay: privileged-access governance for CMO 04-2019.
+#[derive(Debug, Parser)]
+#[command(name = "bantay", version, about, propagate_version = true)]
+struct Cli {
+    /// How to print results.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    output: Output,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check, explain and inspect a policy pack.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+
+    /// Find every privilege no duty justifies (4.1) and every breach of separation of
+    /// duties (4.2) in a snapshot directory.
+    Scan(commands::scan::Args),
+
+    /// Demo data.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Check a pack: TOML, Cedar, schema, clauses and references. Prints each problem
+    /// with its file and line.
+    Validate {
+        /// The pack directory; the shipped CMO 04-2019 pack when omitted.
+        dir: Option<PathBuf>,
+    },
+    /// Decide one request and say why, clause by clause.
+    Explain(commands::explain::Args),
+    /// Print the pack's decisions as a table: which unit may hold which class on which
+    /// kind of resource, under which clause (CSV).
+    Table {
+        /// A policy pack directory; the shipped CMO 04-2019 pack when omitted.
+        #[arg(long)]
+        pack: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DemoCommand {
+    /// Write a realistic synthetic organisation as snapshot files.
+    Generate(commands::generate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Policy(PolicyCommand::Validate { dir }) => {
+            commands::validate::run(dir.as_deref(), cli.output)
+        }
+        Command::Policy(PolicyCommand::Table { pack }) => {
+            commands::table::run(pack.as_deref(), cli.output)
+        }
+        Command::Policy(PolicyCommand::Explain(args)) => commands::explain::run(&args, cli.output),
+        Command::Scan(args) => commands::scan::run(&args, cli.output),
+        Command::Demo(DemoCommand::Generate(args)) => commands::generate::run(&args, cli.output),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

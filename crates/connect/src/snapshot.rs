@@ -1,0 +1,418 @@
+//! Reading a snapshot directory: for a decision ([`load_snapshot`], everything in memory)
+//! or for a scan ([`scan_snapshot`], grants streamed through several threads).
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
+
+use bantay_core::{
+    AssignmentRecord, Finding, GrantRecord, Origin, PersonRecord, PolicyPack, RecordError,
+    ResourceRecord, Scan, ScanBuilder, Snapshot, SnapshotBuilder, Timestamp, Violation,
+};
+
+use crate::table::{Layout, Table, ASSIGNMENTS, GRANTS, MAX_COLUMNS, PERSONS, RESOURCES};
+use crate::ConnectError;
+
+/// The four files of a snapshot, each `NAME.csv` or `NAME.jsonl`.
+#[derive(Debug, Clone)]
+pub struct SnapshotFiles {
+    pub persons: PathBuf,
+    pub assignments: PathBuf,
+    pub resources: PathBuf,
+    pub grants: PathBuf,
+}
+
+impl SnapshotFiles {
+    /// Finds the files in a directory.
+    pub fn in_dir(dir: &Path) -> Result<Self, ConnectError> {
+        let find = |table: &Table| -> Result<PathBuf, ConnectError> {
+            let csv = dir.join(format!("{}.csv", table.name));
+            let jsonl = dir.join(format!("{}.jsonl", table.name));
+            match (csv.is_file(), jsonl.is_file()) {
+                (true, false) => Ok(csv),
+                (false, true) => Ok(jsonl),
+                (true, true) => Err(ConnectError::record(
+                    &csv,
+                    1,
+                    None,
+                    format!("both {0}.csv and {0}.jsonl are present; keep one", table.name),
+                )),
+                (false, false) => Err(ConnectError::Missing {
+                    path: csv,
+                    hint: format!(
+                        "a snapshot directory holds persons, assignments, resources and grants as .csv or .jsonl; {}.csv has the columns {}",
+                        table.name,
+                        table.columns.join(",")
+                    ),
+                }),
+            }
+        };
+        Ok(Self {
+            persons: find(&PERSONS)?,
+            assignments: find(&ASSIGNMENTS)?,
+            resources: find(&RESOURCES)?,
+            grants: find(&GRANTS)?,
+        })
+    }
+}
+
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// A file cut into chunks of whole lines, each with the number of its first line.
+struct Chunks {
+    path: PathBuf,
+    file: File,
+    carry: Vec<u8>,
+    next_line: u64,
+    eof: bool,
+}
+
+struct Chunk {
+    bytes: Vec<u8>,
+    first_line: u64,
+}
+
+impl Chunks {
+    fn open(path: &Path) -> Result<Self, ConnectError> {
+        let file = File::open(path).map_err(|source| ConnectError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            carry: Vec::new(),
+            next_line: 1,
+            eof: false,
+        })
+    }
+
+    fn next(&mut self) -> Result<Option<Chunk>, ConnectError> {
+        if self.eof && self.carry.is_empty() {
+            return Ok(None);
+        }
+        let mut bytes = std::mem::take(&mut self.carry);
+        bytes.reserve(CHUNK_BYTES);
+        while !self.eof && bytes.len() < CHUNK_BYTES {
+            let start = bytes.len();
+            bytes.resize(start + CHUNK_BYTES.max(1 << 16), 0);
+            let n = self
+                .file
+                .read(&mut bytes[start..])
+                .map_err(|source| ConnectError::Io {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            bytes.truncate(start + n);
+            self.eof = n == 0;
+        }
+        if !self.eof {
+            // Keep the partial last line for the next chunk.
+            match memchr::memrchr(b'\n', &bytes) {
+                Some(end) => self.carry = bytes.split_off(end + 1),
+                None => {
+                    // A line longer than a chunk: keep reading into it.
+                    self.carry = bytes;
+                    return self.next();
+                }
+            }
+        }
+        let first_line = self.next_line;
+        self.next_line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        Ok(Some(Chunk { bytes, first_line }))
+    }
+}
+
+/// The layout of a table file: from its header line (CSV) or its extension (JSON lines).
+fn layout_of(path: &Path, table: &Table, first_line: Option<&str>) -> Result<Layout, ConnectError> {
+    if path.extension().is_some_and(|e| e == "jsonl") {
+        return Ok(Layout::JsonLines);
+    }
+    let Some(header) = first_line else {
+        return Err(ConnectError::record(
+            path,
+            1,
+            None,
+            format!(
+                "is empty; the first line must name the columns, e.g. {}",
+                table.columns.join(",")
+            ),
+        ));
+    };
+    table
+        .csv_layout(header)
+        .map_err(|e| ConnectError::record(path, 1, None, e))
+}
+
+/// Calls `f` for each record of a chunk, with its line number. Stops at the first error.
+fn for_each_record(
+    path: &Path,
+    table: &Table,
+    layout: &Layout,
+    chunk: &Chunk,
+    skip_header: bool,
+    mut f: impl FnMut(u64, &[Cow<'_, str>; MAX_COLUMNS]) -> Result<(), RecordError>,
+) -> Result<(), ConnectError> {
+    let text = std::str::from_utf8(&chunk.bytes).map_err(|e| {
+        let before = &chunk.bytes[..e.valid_up_to()];
+        let line = chunk.first_line + memchr::memchr_iter(b'\n', before).count() as u64;
+        ConnectError::record(
+            path,
+            line,
+            None,
+            "is not UTF-8 text; save the file as UTF-8",
+        )
+    })?;
+    let mut fields = Vec::with_capacity(MAX_COLUMNS + 2);
+    for (n, line) in text.split('\n').enumerate() {
+        let number = chunk.first_line + n as u64;
+        if (skip_header && n == 0) || line.is_empty() || line == "\r" {
+            continue;
+        }
+        let record = table
+            .record(layout, line, &mut fields)
+            .map_err(|(field, message)| ConnectError::record(path, number, field, message))?;
+        f(number, &record)
+            .map_err(|e| ConnectError::record(path, number, Some(e.field), e.message))?;
+    }
+    Ok(())
+}
+
+/// Reads a whole table, one record at a time, in order.
+fn read_table(
+    path: &Path,
+    table: &Table,
+    mut f: impl FnMut(u64, &[Cow<'_, str>; MAX_COLUMNS]) -> Result<(), RecordError>,
+) -> Result<(), ConnectError> {
+    let mut chunks = Chunks::open(path)?;
+    let mut layout = None;
+    while let Some(chunk) = chunks.next()? {
+        let first = chunk.first_line == 1;
+        if layout.is_none() {
+            let header = first_line_of(&chunk);
+            layout = Some(layout_of(path, table, header.as_deref())?);
+        }
+        if let Some(layout) = &layout {
+            let skip = first && matches!(layout, Layout::Csv { .. });
+            for_each_record(path, table, layout, &chunk, skip, &mut f)?;
+        }
+    }
+    if layout.is_none() {
+        layout_of(path, table, None)?;
+    }
+    Ok(())
+}
+
+fn first_line_of(chunk: &Chunk) -> Option<String> {
+    if chunk.bytes.is_empty() {
+        return None;
+    }
+    let end = memchr::memchr(b'\n', &chunk.bytes).unwrap_or(chunk.bytes.len());
+    Some(String::from_utf8_lossy(&chunk.bytes[..end]).into_owned())
+}
+
+fn person<'a>(r: &'a [Cow<'_, str>; MAX_COLUMNS]) -> PersonRecord<'a> {
+    PersonRecord {
+        id: &r[0],
+        name: &r[1],
+        port: &r[2],
+    }
+}
+
+fn assignment<'a>(r: &'a [Cow<'_, str>; MAX_COLUMNS]) -> AssignmentRecord<'a> {
+    AssignmentRecord {
+        person: &r[0],
+        unit: &r[1],
+        valid_from: &r[2],
+        valid_until: &r[3],
+        order: &r[4],
+    }
+}
+
+fn resource<'a>(r: &'a [Cow<'_, str>; MAX_COLUMNS]) -> ResourceRecord<'a> {
+    ResourceRecord {
+        id: &r[0],
+        kind: &r[1],
+        class: &r[2],
+        system: &r[3],
+        port: &r[4],
+    }
+}
+
+fn grant<'a>(r: &'a [Cow<'_, str>; MAX_COLUMNS]) -> GrantRecord<'a> {
+    GrantRecord {
+        person: &r[0],
+        resource: &r[1],
+        clause: &r[2],
+        valid_from: &r[3],
+        valid_until: &r[4],
+    }
+}
+
+/// Loads a whole snapshot into memory (for decisions and small organisations).
+pub fn load_snapshot(files: &SnapshotFiles, pack: &PolicyPack) -> Result<Snapshot, ConnectError> {
+    let mut b = SnapshotBuilder::new(pack);
+    read_table(&files.persons, &PERSONS, |_, r| {
+        b.person(person(r)).map(drop)
+    })?;
+    read_table(&files.assignments, &ASSIGNMENTS, |_, r| {
+        b.assignment(assignment(r))
+    })?;
+    read_table(&files.resources, &RESOURCES, |_, r| {
+        b.resource(resource(r)).map(drop)
+    })?;
+    let grants_file = files.grants.display().to_string();
+    read_table(&files.grants, &GRANTS, |line, r| {
+        b.grant(
+            grant(r),
+            Some(Origin {
+                file: grants_file.clone(),
+                line,
+            }),
+        )
+    })?;
+    Ok(b.finish())
+}
+
+/// What a scan read and found.
+#[derive(Debug)]
+pub struct ScanOutcome {
+    pub at: Timestamp,
+    pub persons: usize,
+    pub resources: usize,
+    pub grants_read: u64,
+    pub grants_active: u64,
+    pub decisions_evaluated: usize,
+    pub findings: Vec<Finding>,
+}
+
+/// Scans a snapshot at `at` with `threads` threads checking grants. Fails whole on the
+/// first bad line (the one with the lowest number, whichever thread finds it).
+pub fn scan_snapshot(
+    files: &SnapshotFiles,
+    pack: &PolicyPack,
+    at: Timestamp,
+    threads: usize,
+) -> Result<ScanOutcome, ConnectError> {
+    let mut b = ScanBuilder::new(pack, at);
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() as usize).unwrap_or(0);
+    // Roughly 30 bytes a person and 40 a resource line: enough to avoid rehashing.
+    b.reserve(size(&files.persons) / 24, size(&files.resources) / 32);
+    read_table(&files.persons, &PERSONS, |_, r| b.person(person(r)))?;
+    read_table(&files.assignments, &ASSIGNMENTS, |_, r| {
+        b.assignment(assignment(r))
+    })?;
+    read_table(&files.resources, &RESOURCES, |_, r| b.resource(resource(r)))?;
+    let scan = b.finish();
+    let (violations, read, active) = check_grants(&files.grants, &scan, threads.max(1))?;
+    let grants_file = files.grants.display().to_string();
+    Ok(ScanOutcome {
+        at,
+        persons: scan.persons(),
+        resources: scan.resources(),
+        grants_read: read,
+        grants_active: active,
+        decisions_evaluated: scan.decisions_evaluated(),
+        findings: scan.findings(violations, &grants_file),
+    })
+}
+
+/// Streams the grants file through `threads` workers.
+fn check_grants(
+    path: &Path,
+    scan: &Scan<'_>,
+    threads: usize,
+) -> Result<(Vec<Violation>, u64, u64), ConnectError> {
+    let mut chunks = Chunks::open(path)?;
+    let Some(first) = chunks.next()? else {
+        layout_of(path, &GRANTS, None)?;
+        return Ok((Vec::new(), 0, 0));
+    };
+    let layout = layout_of(path, &GRANTS, first_line_of(&first).as_deref())?;
+    let skip_header = matches!(layout, Layout::Csv { .. });
+    let stop = AtomicBool::new(false);
+    let (send, receive) = mpsc::sync_channel::<Chunk>(threads);
+    let receive = Mutex::new(receive);
+    let work = |violations: &mut Vec<Violation>,
+                read: &mut u64,
+                active: &mut u64|
+     -> Result<(), ConnectError> {
+        loop {
+            let next = match receive.lock() {
+                Ok(r) => r.recv(),
+                Err(_) => return Ok(()),
+            };
+            let Ok(chunk) = next else { return Ok(()) };
+            let skip = skip_header && chunk.first_line == 1;
+            let result = for_each_record(path, &GRANTS, &layout, &chunk, skip, |line, r| {
+                *read += 1;
+                *active += u64::from(scan.check(grant(r), line, violations)?);
+                Ok(())
+            });
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
+                return result;
+            }
+        }
+    };
+    let results = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let (mut violations, mut read, mut active) = (Vec::new(), 0u64, 0u64);
+                    let result = work(&mut violations, &mut read, &mut active);
+                    result.map(|()| (violations, read, active))
+                })
+            })
+            .collect();
+        let mut reading = Ok(());
+        let mut next = Some(first);
+        while let Some(chunk) = next {
+            if stop.load(Ordering::Relaxed) || send.send(chunk).is_err() {
+                break;
+            }
+            match chunks.next() {
+                Ok(c) => next = c,
+                Err(e) => {
+                    reading = Err(e);
+                    break;
+                }
+            }
+        }
+        drop(send);
+        let joined: Vec<_> = workers
+            .into_iter()
+            .map(|w| {
+                w.join().unwrap_or_else(|_| {
+                    Err(ConnectError::record(path, 0, None, "a scan thread failed"))
+                })
+            })
+            .collect();
+        (reading, joined)
+    });
+    let (reading, joined) = results;
+    reading?;
+    let mut first_error: Option<ConnectError> = None;
+    let (mut all, mut read, mut active) = (Vec::new(), 0, 0);
+    for result in joined {
+        match result {
+            Ok((v, r, a)) => {
+                all.extend(v);
+                read += r;
+                active += a;
+            }
+            Err(e) => {
+                if first_error.as_ref().is_none_or(|f| e.line() < f.line()) {
+                    first_error = Some(e);
+                }
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok((all, read, active)),
+    }
+}

@@ -1,0 +1,61 @@
+//! The pack's `rules.toml`: constraints that are not a per-request permit.
+
+use crate::org::Clause;
+
+/// A static separation-of-duties constraint (ANSI RBAC SSD): on each of `systems`, a
+/// person may hold at most `max` of `classes`. 4.2 is `{CPS, ERP} × {os, database,
+/// application}, max 2`.
+#[derive(Debug, Clone)]
+pub struct SeparationOfDuties {
+    pub clause: Clause,
+    pub systems: Vec<String>,
+    pub classes: Vec<String>,
+    pub max: usize,
+}
+
+/// How long a grant may run (4.1, "only what is necessary").
+#[derive(Debug, Clone)]
+pub struct GrantDurations {
+    pub clause: Clause,
+    pub standing_max_days: u32,
+    pub just_in_time_max_hours: u32,
+}
+
+/// One approval chain: who approves, in order.
+#[derive(Debug, Clone)]
+pub struct ApprovalChain {
+    pub clause: Clause,
+    /// `default`, or `critical` for privileges on critical systems.
+    pub applies_to: String,
+    /// `requester_division`, `requester_service`, or a unit id whose head approves.
+    pub steps: Vec<String>,
+}
+
+/// 4.3's datacenter rules.
+#[derive(Debug, Clone)]
+pub struct DatacenterRules {
+    pub clause: Clause,
+    pub passes_per_shift: u32,
+    pub max_pass_hours: u32,
+    /// The unit whose head approves passes (the Deputy Commissioner heads MISTG).
+    pub approver_unit: String,
+    pub cctv_required: bool,
+    pub incident_required: bool,
+    pub incident_priorities: Vec<String>,
+}
+
+/// 4.5's system-account rules.
+#[derive(Debug, Clone)]
+pub struct SystemAccountRules {
+    pub clause: Clause,
+    pub interactive_use_allowed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub separation_of_duties: Vec<SeparationOfDuties>,
+    pub grants: GrantDurations,
+    pub approval_chains: Vec<ApprovalChain>,
+    pub datacenter: DatacenterRules,
+    pub system_accounts: SystemAccountRules,
+}

@@ -1,0 +1,448 @@
+//! The detective scan (4.1 and 4.2) over a snapshot too large to hold: personnel,
+//! assignments and resources are indexed compactly, then grants stream through
+//! [`Scan::check`] (from several threads at once) and [`Scan::findings`] reports every
+//! grant no duty justifies and every person who holds more of a separation-of-duties set
+//! than the pack allows, each with its evidence.
+//!
+//! Only grants active at the scan time count; every grant is still checked for errors, so
+//! a bad line anywhere fails the scan instead of being skipped.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::clauses::ClauseIdx;
+use crate::compiled::{DecisionTable, PortRelation, Profiles};
+use crate::decision::{duty_reasons, explain_unjustified, list, Effect};
+use crate::ids::IdIndex;
+use crate::org::{Clause, UnitIdx};
+use crate::pack::PolicyPack;
+use crate::snapshot::{
+    check_resource, parse_clause, parse_period, AssignmentRecord, GrantRecord, Origin,
+    PersonRecord, RecordError, ResourceRecord,
+};
+use crate::time::Timestamp;
+
+/// Reads personnel, assignments and resources for a scan at `at`.
+#[derive(Debug)]
+pub struct ScanBuilder<'p> {
+    pack: &'p PolicyPack,
+    at: Timestamp,
+    persons: IdIndex,
+    /// 0 for none, else 1 + the port's position in the catalog.
+    person_port: Vec<u16>,
+    /// (person, unit) for each assignment active at `at`.
+    active: Vec<(u32, UnitIdx)>,
+    resources: IdIndex,
+    resource_profile: Vec<u32>,
+    resource_port: Vec<u16>,
+    profiles: Profiles,
+    ports: HashMap<String, u16>,
+}
+
+const NO_LINE: u32 = u32::MAX;
+
+impl<'p> ScanBuilder<'p> {
+    pub fn new(pack: &'p PolicyPack, at: Timestamp) -> Self {
+        let ports = pack
+            .catalog
+            .ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.clone(), i as u16 + 1))
+            .collect();
+        Self {
+            pack,
+            at,
+            persons: IdIndex::default(),
+            person_port: Vec::new(),
+            active: Vec::new(),
+            resources: IdIndex::default(),
+            resource_profile: Vec::new(),
+            resource_port: Vec::new(),
+            profiles: Profiles::default(),
+            ports,
+        }
+    }
+
+    /// Sizes the indexes for what is coming, from the file sizes.
+    pub fn reserve(&mut self, persons: usize, resources: usize) {
+        self.persons = IdIndex::with_capacity(persons);
+        self.person_port.reserve(persons);
+        self.active.reserve(persons);
+        self.resources = IdIndex::with_capacity(resources);
+    }
+
+    fn port(&self, port: &str) -> Result<u16, RecordError> {
+        if port.is_empty() {
+            return Ok(0);
+        }
+        self.ports.get(port).copied().ok_or_else(|| RecordError {
+            field: "port",
+            message: format!("`{port}` is not a port of the pack (resources.toml `ports`)"),
+        })
+    }
+
+    pub fn person(&mut self, r: PersonRecord<'_>) -> Result<(), RecordError> {
+        if r.id.is_empty() {
+            return Err(RecordError {
+                field: "id",
+                message: "is empty; every person needs an id".into(),
+            });
+        }
+        let port = self.port(r.port)?;
+        self.persons.insert(r.id).map_err(|_| RecordError {
+            field: "id",
+            message: format!("person `{}` is listed twice; ids must be unique", r.id),
+        })?;
+        self.person_port.push(port);
+        Ok(())
+    }
+
+    pub fn assignment(&mut self, r: AssignmentRecord<'_>) -> Result<(), RecordError> {
+        let person = self.persons.get(r.person).ok_or_else(|| RecordError {
+            field: "person",
+            message: format!("`{}` is not in persons.csv", r.person),
+        })?;
+        let unit = self.pack.org.find(r.unit).ok_or_else(|| RecordError {
+            field: "unit",
+            message: format!(
+                "`{}` is not a unit; units: {}",
+                r.unit,
+                self.pack
+                    .org
+                    .units()
+                    .iter()
+                    .map(|u| u.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })?;
+        let period = parse_period(r.valid_from, r.valid_until)?;
+        if self.pack.org.unit(unit).port_scoped && self.person_port[person as usize] == 0 {
+            return Err(RecordError {
+                field: "unit",
+                message: format!(
+                    "{} is port-scoped, but person `{}` has no port; give them one in persons.csv",
+                    self.pack.org.unit(unit).id,
+                    r.person
+                ),
+            });
+        }
+        if period.contains(self.at) {
+            self.active.push((person, unit));
+        }
+        Ok(())
+    }
+
+    pub fn resource(&mut self, r: ResourceRecord<'_>) -> Result<(), RecordError> {
+        check_resource(self.pack, r)?;
+        let port = self.port(r.port)?;
+        self.resources.insert(r.id).map_err(|_| RecordError {
+            field: "id",
+            message: format!("resource `{}` is listed twice; ids must be unique", r.id),
+        })?;
+        let system = (!r.system.is_empty()).then_some(r.system);
+        let profile = self.profiles.resource(r.kind, r.class, system, port != 0);
+        self.resource_profile.push(profile);
+        self.resource_port.push(port);
+        Ok(())
+    }
+
+    /// Ready to take grants.
+    pub fn finish(mut self) -> Scan<'p> {
+        let pack = self.pack;
+        self.active.sort_unstable();
+        let mut person_principal = vec![0u32; self.persons.len()];
+        let mut i = 0;
+        let mut units = Vec::new();
+        for (person, principal) in person_principal.iter_mut().enumerate() {
+            units.clear();
+            while i < self.active.len() && self.active[i].0 as usize == person {
+                units.push(self.active[i].1);
+                i += 1;
+            }
+            *principal = self
+                .profiles
+                .principal(&units, self.person_port[person] != 0);
+        }
+        drop(std::mem::take(&mut self.active));
+
+        // Separation of duties: a slot per (rule, system), a class position within it.
+        let mut slots = Vec::new();
+        let mut width = 0usize;
+        for (r, rule) in pack.rules.separation_of_duties.iter().enumerate() {
+            for system in &rule.systems {
+                slots.push(Slot {
+                    rule: r,
+                    system: system.clone(),
+                    base: width,
+                });
+                width += rule.classes.len();
+            }
+        }
+        let profile_sod = (0..self.profiles.resource_count())
+            .map(|p| {
+                let profile = self.profiles.resource_profile(p as u32);
+                slots.iter().find_map(|slot| {
+                    let rule = &pack.rules.separation_of_duties[slot.rule];
+                    let class = rule.classes.iter().position(|c| *c == *profile.class)?;
+                    (profile.system.as_deref() == Some(slot.system.as_str()))
+                        .then_some(slot.base + class)
+                })
+            })
+            .collect();
+        let clause_keys = pack
+            .org
+            .duties()
+            .filter_map(|(_, d)| {
+                Some((
+                    clause_key(d.clause.as_str().as_bytes())?,
+                    pack.clauses.find(&d.clause)?,
+                ))
+            })
+            .collect();
+        let persons_n = self.persons.len();
+        Scan {
+            pack,
+            at: self.at,
+            table: self.profiles.compile(&pack.duties),
+            persons: self.persons,
+            person_principal,
+            person_port: self.person_port,
+            resources: self.resources,
+            resource_profile: self.resource_profile,
+            resource_port: self.resource_port,
+            profile_sod,
+            clause_keys,
+            slots,
+            width,
+            sod_lines: (0..persons_n * width)
+                .map(|_| AtomicU32::new(NO_LINE))
+                .collect(),
+        }
+    }
+}
+
+/// A short clause text packed into a u64 for a quick look-up on the hot path.
+fn clause_key(text: &[u8]) -> Option<u64> {
+    (text.len() <= 8).then(|| text.iter().fold(0u64, |k, &b| (k << 8) | u64::from(b)))
+}
+
+#[derive(Debug)]
+struct Slot {
+    rule: usize,
+    system: String,
+    /// Where this slot's classes start in a person's row of `sod_lines`.
+    base: usize,
+}
+
+/// A grant that no duty justifies, found by [`Scan::check`].
+#[derive(Debug, Clone, Copy)]
+pub struct Violation {
+    pub line: u64,
+    person: u32,
+    resource: u32,
+    clause: ClauseIdx,
+}
+
+/// The scan itself: share it between threads and call [`Scan::check`] for every grant.
+#[derive(Debug)]
+pub struct Scan<'p> {
+    pack: &'p PolicyPack,
+    at: Timestamp,
+    table: DecisionTable<'p>,
+    persons: IdIndex,
+    person_principal: Vec<u32>,
+    person_port: Vec<u16>,
+    resources: IdIndex,
+    resource_profile: Vec<u32>,
+    resource_port: Vec<u16>,
+    /// For each resource profile, its position in a person's separation-of-duties row.
+    profile_sod: Vec<Option<usize>>,
+    clause_keys: Vec<(u64, ClauseIdx)>,
+    slots: Vec<Slot>,
+    width: usize,
+    /// For each person and separation-of-duties class: the first line of a grant that
+    /// gives it, or `NO_LINE`.
+    sod_lines: Vec<AtomicU32>,
+}
+
+/// What a scan found.
+#[derive(Debug, serde::Serialize)]
+pub struct Finding {
+    pub clause: Clause,
+    pub person: String,
+    pub resources: Vec<String>,
+    pub message: String,
+    pub evidence: Vec<Origin>,
+}
+
+impl Scan<'_> {
+    pub fn persons(&self) -> usize {
+        self.persons.len()
+    }
+
+    pub fn resources(&self) -> usize {
+        self.resources.len()
+    }
+
+    /// How many distinct decision keys Cedar was asked about.
+    pub fn decisions_evaluated(&self) -> usize {
+        self.table.evaluated()
+    }
+
+    /// Checks one grant (from line `line` of the grants file). Returns whether it is
+    /// active at the scan time; pushes a [`Violation`] when no duty justifies it.
+    pub fn check(
+        &self,
+        r: GrantRecord<'_>,
+        line: u64,
+        out: &mut Vec<Violation>,
+    ) -> Result<bool, RecordError> {
+        let person = self.persons.get(r.person).ok_or_else(|| RecordError {
+            field: "person",
+            message: format!("`{}` is not in persons.csv", r.person),
+        })?;
+        let resource = self.resources.get(r.resource).ok_or_else(|| RecordError {
+            field: "resource",
+            message: format!("`{}` is not in resources.csv", r.resource),
+        })?;
+        let clause = self.clause(r.clause)?;
+        let period = parse_period(r.valid_from, r.valid_until)?;
+        if !period.contains(self.at) {
+            return Ok(false);
+        }
+        let profile = self.resource_profile[resource as usize];
+        let ports = PortRelation::of(
+            Some(self.person_port[person as usize]).filter(|&p| p != 0),
+            Some(self.resource_port[resource as usize]).filter(|&p| p != 0),
+        );
+        let verdict = self
+            .table
+            .verdict(self.person_principal[person as usize], profile, ports);
+        if !verdict.justifies(clause) {
+            out.push(Violation {
+                line,
+                person,
+                resource,
+                clause,
+            });
+        }
+        if let Some(at) = self.profile_sod[profile as usize] {
+            let line = u32::try_from(line).unwrap_or(NO_LINE - 1);
+            self.sod_lines[person as usize * self.width + at].fetch_min(line, Ordering::Relaxed);
+        }
+        Ok(true)
+    }
+
+    fn clause(&self, text: &str) -> Result<ClauseIdx, RecordError> {
+        if let Some(key) = clause_key(text.as_bytes()) {
+            if let Some(&(_, idx)) = self.clause_keys.iter().find(|(k, _)| *k == key) {
+                return Ok(idx);
+            }
+        }
+        // Longer clause numbers, and the error when it is not a duty.
+        let clause = parse_clause(self.pack, text)?;
+        self.pack.clauses.find(&clause).ok_or_else(|| RecordError {
+            field: "clause",
+            message: format!("{clause} is not a clause of the pack"),
+        })
+    }
+
+    /// Every finding: the violations (in any order) as 4.1 findings, sorted by line, then
+    /// every separation-of-duties breach, by person.
+    pub fn findings(&self, mut violations: Vec<Violation>, grants_file: &str) -> Vec<Finding> {
+        violations.sort_unstable_by_key(|v| v.line);
+        let mut findings = Vec::with_capacity(violations.len());
+        for v in violations {
+            findings.push(self.unjustified(v, grants_file));
+        }
+        for person in 0..self.persons.len() {
+            let row = &self.sod_lines[person * self.width..(person + 1) * self.width];
+            for slot in &self.slots {
+                let rule = &self.pack.rules.separation_of_duties[slot.rule];
+                let held: Vec<(&str, u32)> = rule
+                    .classes
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| {
+                        let line = row[slot.base + i].load(Ordering::Relaxed);
+                        (line != NO_LINE).then_some((c.as_str(), line))
+                    })
+                    .collect();
+                if held.len() > rule.max {
+                    let classes: Vec<&str> = held.iter().map(|(c, _)| *c).collect();
+                    findings.push(Finding {
+                        clause: rule.clause.clone(),
+                        person: self.persons.name(person as u32).to_owned(),
+                        resources: Vec::new(),
+                        message: format!(
+                            "holds {} on {} at {}: more than {} of {}",
+                            list(&classes),
+                            slot.system,
+                            self.at,
+                            rule.max,
+                            list(&rule.classes.iter().map(String::as_str).collect::<Vec<_>>())
+                        ),
+                        evidence: held
+                            .iter()
+                            .map(|&(_, line)| Origin {
+                                file: grants_file.to_owned(),
+                                line: u64::from(line),
+                            })
+                            .collect(),
+                    });
+                }
+            }
+        }
+        findings
+    }
+
+    fn unjustified(&self, v: Violation, grants_file: &str) -> Finding {
+        let pack = self.pack;
+        let person = self.persons.name(v.person);
+        let resource = self.resources.name(v.resource);
+        let profile = self
+            .table
+            .profiles()
+            .resource_profile(self.resource_profile[v.resource as usize]);
+        let ports = PortRelation::of(
+            Some(self.person_port[v.person as usize]).filter(|&p| p != 0),
+            Some(self.resource_port[v.resource as usize]).filter(|&p| p != 0),
+        );
+        let principal = self.person_principal[v.person as usize];
+        let verdict =
+            self.table
+                .verdict(principal, self.resource_profile[v.resource as usize], ports);
+        let units: Vec<&str> = self
+            .table
+            .profiles()
+            .principal_profile(principal)
+            .units
+            .iter()
+            .map(|&u| pack.org.unit(u).id.as_str())
+            .collect();
+        let cited = &pack.clauses.info(v.clause).clause;
+        let reasons = duty_reasons(pack, verdict, cited, |c| {
+            explain_unjustified(pack, c, &units, person, resource, &profile.class, self.at)
+        });
+        let denial = reasons.into_iter().find(|r| r.effect == Effect::Denies);
+        let (clause, message) = match denial {
+            Some(r) => (r.clause, r.message),
+            None => (cited.clone(), "not justified".to_owned()),
+        };
+        Finding {
+            clause,
+            person: person.to_owned(),
+            resources: vec![resource.to_owned()],
+            message: format!(
+                "holds {} on {resource} citing {cited}; {message}",
+                profile.class
+            ),
+            evidence: vec![Origin {
+                file: grants_file.to_owned(),
+                line: v.line,
+            }],
+        }
+    }
+}
