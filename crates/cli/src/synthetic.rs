@@ -152,10 +152,8 @@ pub fn generate(
         .iter()
         .map(|r| profiles.resource(r.kind, r.class, r.system.as_deref(), r.port.is_some()))
         .collect();
-    let units: Vec<(UnitIdx, u32)> = UNIT_SHARES
-        .iter()
-        .filter_map(|(id, share)| Some((pack.org.find(id)?, *share)))
-        .collect();
+    let units: Vec<(UnitIdx, u32)> =
+        UNIT_SHARES.iter().filter_map(|(id, share)| Some((pack.org.find(id)?, *share))).collect();
     let mut principal_of = HashMap::new();
     for &(unit, _) in &units {
         for has_port in [false, true] {
@@ -187,23 +185,9 @@ pub fn generate(
     };
     let duty_clauses: HashMap<UnitIdx, Vec<String>> = units
         .iter()
-        .map(|&(u, _)| {
-            (
-                u,
-                pack.org
-                    .unit(u)
-                    .duties
-                    .iter()
-                    .map(|d| d.clause.to_string())
-                    .collect(),
-            )
-        })
+        .map(|&(u, _)| (u, pack.org.unit(u).duties.iter().map(|d| d.clause.to_string()).collect()))
         .collect();
-    let all_duties: Vec<String> = pack
-        .org
-        .duties()
-        .map(|(_, d)| d.clause.to_string())
-        .collect();
+    let all_duties: Vec<String> = pack.org.duties().map(|(_, d)| d.clause.to_string()).collect();
     let total_share: u32 = units.iter().map(|(_, s)| s).sum();
     let date = |t: Timestamp| t.manila().to_string();
     let manila = ports.iter().position(|p| p == "Manila").map(|p| p as u16);
@@ -320,10 +304,8 @@ pub fn generate(
             } else {
                 // A grant nobody checked: any resource, one of the unit's clauses (or any).
                 let r = rng.random_range(0..resources.len() as u32);
-                let clauses = duty_clauses
-                    .get(&unit)
-                    .filter(|c| !c.is_empty())
-                    .unwrap_or(&all_duties);
+                let clauses =
+                    duty_clauses.get(&unit).filter(|c| !c.is_empty()).unwrap_or(&all_duties);
                 (r, clauses.choose(&mut rng).cloned().unwrap_or_default())
             };
             let (from, until) = period(&mut rng, as_of);
@@ -364,16 +346,10 @@ fn period(rng: &mut ChaCha8Rng, as_of: Timestamp) -> (Timestamp, Option<Timestam
     let roll: f64 = rng.random();
     if roll < 0.08 {
         let until = as_of.plus_seconds(-DAY * rng.random_range(1..300));
-        (
-            until.plus_seconds(-DAY * rng.random_range(1..180)),
-            Some(until),
-        )
+        (until.plus_seconds(-DAY * rng.random_range(1..180)), Some(until))
     } else if roll < 0.10 {
         let from = as_of.plus_seconds(DAY * rng.random_range(1..60));
-        (
-            from,
-            Some(from.plus_seconds(DAY * rng.random_range(1..180))),
-        )
+        (from, Some(from.plus_seconds(DAY * rng.random_range(1..180))))
     } else {
         let from = as_of.plus_seconds(-DAY * rng.random_range(0..300));
         let until = (roll > 0.2).then(|| as_of.plus_seconds(DAY * rng.random_range(1..180)));
@@ -389,13 +365,7 @@ fn resources(pack: &PolicyPack, persons: usize, rng: &mut ChaCha8Rng) -> Vec<Res
     let scale = (persons / 50).max(40);
     let mut out = Vec::with_capacity(scale + 64);
     let mut add = |id: String, kind, class, system: Option<&str>, port| {
-        out.push(Res {
-            id,
-            kind,
-            class,
-            system: system.map(str::to_owned),
-            port,
-        });
+        out.push(Res { id, kind, class, system: system.map(str::to_owned), port });
     };
     for system in &pack.catalog.systems {
         let s = system.id.to_lowercase();
@@ -409,13 +379,7 @@ fn resources(pack: &PolicyPack, persons: usize, rng: &mut ChaCha8Rng) -> Vec<Res
                     "application" => ("application", "application", "app"),
                     _ => continue,
                 };
-                add(
-                    format!("{s}-{tag}-{i}"),
-                    kind,
-                    class,
-                    Some(system.id.as_str()),
-                    site,
-                );
+                add(format!("{s}-{tag}-{i}"), kind, class, Some(system.id.as_str()), site);
             }
             if system.elements.iter().any(|e| e == "database") {
                 add(
@@ -453,28 +417,12 @@ fn resources(pack: &PolicyPack, persons: usize, rng: &mut ChaCha8Rng) -> Vec<Res
     let devices = (scale * 7 / 10).max(ports.len() * 8);
     for i in 0..devices {
         let port = rng.random_range(0..ports.len() as u16);
-        let (tag, class) = if i % 4 == 3 {
-            ("prn", "peripheral")
-        } else {
-            ("ep", "endpoint")
-        };
+        let (tag, class) = if i % 4 == 3 { ("prn", "peripheral") } else { ("ep", "endpoint") };
         let place = ports[usize::from(port)].to_lowercase().replace(' ', "");
-        add(
-            format!("{tag}-{place}-{i}"),
-            "device",
-            class,
-            None,
-            Some(port),
-        );
+        add(format!("{tag}-{place}-{i}"), "device", class, None, Some(port));
     }
     for dc in &pack.catalog.datacenters {
-        add(
-            dc.id.to_lowercase(),
-            "datacenter",
-            "entry",
-            None,
-            port_of(&dc.port),
-        );
+        add(dc.id.to_lowercase(), "datacenter", "entry", None, port_of(&dc.port));
     }
     out
 }

@@ -7,22 +7,14 @@ use bantay_core::PackErrors;
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 
     #[error("{}: not found\n  hint: {hint}", path.display())]
     Missing { path: PathBuf, hint: String },
 
     /// A record that cannot be read or does not fit the pack.
     #[error("{}:{line}: {}{message}", path.display(), field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
-    Record {
-        path: PathBuf,
-        line: u64,
-        field: Option<String>,
-        message: String,
-    },
+    Record { path: PathBuf, line: u64, field: Option<String>, message: String },
 
     #[error(transparent)]
     Pack(#[from] PackErrors),

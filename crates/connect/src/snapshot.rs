@@ -1,7 +1,6 @@
 //! Reading a snapshot directory: for a decision ([`load_snapshot`], everything in memory)
 //! or for a scan ([`scan_snapshot`], grants streamed through several threads).
 
-use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,10 +9,10 @@ use std::sync::{mpsc, Mutex};
 
 use bantay_core::{
     AssignmentRecord, Finding, GrantRecord, Origin, PersonRecord, PolicyPack, RecordError,
-    ResourceRecord, Scan, ScanBuilder, Snapshot, SnapshotBuilder, Timestamp, Violation,
+    ResourceRecord, Scan, ScanBuilder, ScanWorker, Snapshot, SnapshotBuilder, Timestamp,
 };
 
-use crate::table::{Layout, Table, ASSIGNMENTS, GRANTS, MAX_COLUMNS, PERSONS, RESOURCES};
+use crate::table::{Layout, Record, Table, ASSIGNMENTS, GRANTS, PERSONS, RESOURCES};
 use crate::ConnectError;
 
 /// The four files of a snapshot, each `NAME.csv` or `NAME.jsonl`.
@@ -77,17 +76,9 @@ struct Chunk {
 
 impl Chunks {
     fn open(path: &Path) -> Result<Self, ConnectError> {
-        let file = File::open(path).map_err(|source| ConnectError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        Ok(Self {
-            path: path.to_owned(),
-            file,
-            carry: Vec::new(),
-            next_line: 1,
-            eof: false,
-        })
+        let file = File::open(path)
+            .map_err(|source| ConnectError::Io { path: path.to_owned(), source })?;
+        Ok(Self { path: path.to_owned(), file, carry: Vec::new(), next_line: 1, eof: false })
     }
 
     fn next(&mut self) -> Result<Option<Chunk>, ConnectError> {
@@ -102,10 +93,7 @@ impl Chunks {
             let n = self
                 .file
                 .read(&mut bytes[start..])
-                .map_err(|source| ConnectError::Io {
-                    path: self.path.clone(),
-                    source,
-                })?;
+                .map_err(|source| ConnectError::Io { path: self.path.clone(), source })?;
             bytes.truncate(start + n);
             self.eof = n == 0;
         }
@@ -142,9 +130,7 @@ fn layout_of(path: &Path, table: &Table, first_line: Option<&str>) -> Result<Lay
             ),
         ));
     };
-    table
-        .csv_layout(header)
-        .map_err(|e| ConnectError::record(path, 1, None, e))
+    table.csv_layout(header).map_err(|e| ConnectError::record(path, 1, None, e))
 }
 
 /// Calls `f` for each record of a chunk, with its line number. Stops at the first error.
@@ -154,29 +140,30 @@ fn for_each_record(
     layout: &Layout,
     chunk: &Chunk,
     skip_header: bool,
-    mut f: impl FnMut(u64, &[Cow<'_, str>; MAX_COLUMNS]) -> Result<(), RecordError>,
+    mut f: impl FnMut(u64, &Record<'_>) -> Result<(), RecordError>,
 ) -> Result<(), ConnectError> {
     let text = std::str::from_utf8(&chunk.bytes).map_err(|e| {
         let before = &chunk.bytes[..e.valid_up_to()];
         let line = chunk.first_line + memchr::memchr_iter(b'\n', before).count() as u64;
-        ConnectError::record(
-            path,
-            line,
-            None,
-            "is not UTF-8 text; save the file as UTF-8",
-        )
+        ConnectError::record(path, line, None, "is not UTF-8 text; save the file as UTF-8")
     })?;
-    let mut fields = Vec::with_capacity(MAX_COLUMNS + 2);
-    for (n, line) in text.split('\n').enumerate() {
-        let number = chunk.first_line + n as u64;
-        if (skip_header && n == 0) || line.is_empty() || line == "\r" {
-            continue;
+    let mut number = chunk.first_line;
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    while start < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |k| start + k);
+        let line = &text[start..end];
+        let skip = (skip_header && number == chunk.first_line) || line.is_empty() || line == "\r";
+        if !skip {
+            let mut spill = Vec::new();
+            let record = table
+                .record(layout, line, &mut spill)
+                .map_err(|(field, message)| ConnectError::record(path, number, field, message))?;
+            f(number, &record)
+                .map_err(|e| ConnectError::record(path, number, Some(e.field), e.message))?;
         }
-        let record = table
-            .record(layout, line, &mut fields)
-            .map_err(|(field, message)| ConnectError::record(path, number, field, message))?;
-        f(number, &record)
-            .map_err(|e| ConnectError::record(path, number, Some(e.field), e.message))?;
+        start = end + 1;
+        number += 1;
     }
     Ok(())
 }
@@ -185,7 +172,7 @@ fn for_each_record(
 fn read_table(
     path: &Path,
     table: &Table,
-    mut f: impl FnMut(u64, &[Cow<'_, str>; MAX_COLUMNS]) -> Result<(), RecordError>,
+    mut f: impl FnMut(u64, &Record<'_>) -> Result<(), RecordError>,
 ) -> Result<(), ConnectError> {
     let mut chunks = Chunks::open(path)?;
     let mut layout = None;
@@ -214,15 +201,11 @@ fn first_line_of(chunk: &Chunk) -> Option<String> {
     Some(String::from_utf8_lossy(&chunk.bytes[..end]).into_owned())
 }
 
-fn person<'a>(r: &'a [Cow<'_, str>; MAX_COLUMNS]) -> PersonRecord<'a> {
-    PersonRecord {
-        id: &r[0],
-        name: &r[1],
-        port: &r[2],
-    }
+fn person<'a>(r: &Record<'a>) -> PersonRecord<'a> {
+    PersonRecord { id: &r[0], name: &r[1], port: &r[2] }
 }
 
-fn assignment<'a>(r: &'a [Cow<'_, str>; MAX_COLUMNS]) -> AssignmentRecord<'a> {
+fn assignment<'a>(r: &Record<'a>) -> AssignmentRecord<'a> {
     AssignmentRecord {
         person: &r[0],
         unit: &r[1],
@@ -232,17 +215,11 @@ fn assignment<'a>(r: &'a [Cow<'_, str>; MAX_COLUMNS]) -> AssignmentRecord<'a> {
     }
 }
 
-fn resource<'a>(r: &'a [Cow<'_, str>; MAX_COLUMNS]) -> ResourceRecord<'a> {
-    ResourceRecord {
-        id: &r[0],
-        kind: &r[1],
-        class: &r[2],
-        system: &r[3],
-        port: &r[4],
-    }
+fn resource<'a>(r: &Record<'a>) -> ResourceRecord<'a> {
+    ResourceRecord { id: &r[0], kind: &r[1], class: &r[2], system: &r[3], port: &r[4] }
 }
 
-fn grant<'a>(r: &'a [Cow<'_, str>; MAX_COLUMNS]) -> GrantRecord<'a> {
+fn grant<'a>(r: &Record<'a>) -> GrantRecord<'a> {
     GrantRecord {
         person: &r[0],
         resource: &r[1],
@@ -255,24 +232,12 @@ fn grant<'a>(r: &'a [Cow<'_, str>; MAX_COLUMNS]) -> GrantRecord<'a> {
 /// Loads a whole snapshot into memory (for decisions and small organisations).
 pub fn load_snapshot(files: &SnapshotFiles, pack: &PolicyPack) -> Result<Snapshot, ConnectError> {
     let mut b = SnapshotBuilder::new(pack);
-    read_table(&files.persons, &PERSONS, |_, r| {
-        b.person(person(r)).map(drop)
-    })?;
-    read_table(&files.assignments, &ASSIGNMENTS, |_, r| {
-        b.assignment(assignment(r))
-    })?;
-    read_table(&files.resources, &RESOURCES, |_, r| {
-        b.resource(resource(r)).map(drop)
-    })?;
+    read_table(&files.persons, &PERSONS, |_, r| b.person(person(r)).map(drop))?;
+    read_table(&files.assignments, &ASSIGNMENTS, |_, r| b.assignment(assignment(r)))?;
+    read_table(&files.resources, &RESOURCES, |_, r| b.resource(resource(r)).map(drop))?;
     let grants_file = files.grants.display().to_string();
     read_table(&files.grants, &GRANTS, |line, r| {
-        b.grant(
-            grant(r),
-            Some(Origin {
-                file: grants_file.clone(),
-                line,
-            }),
-        )
+        b.grant(grant(r), Some(Origin { file: grants_file.clone(), line }))
     })?;
     Ok(b.finish())
 }
@@ -302,44 +267,39 @@ pub fn scan_snapshot(
     // Roughly 30 bytes a person and 40 a resource line: enough to avoid rehashing.
     b.reserve(size(&files.persons) / 24, size(&files.resources) / 32);
     read_table(&files.persons, &PERSONS, |_, r| b.person(person(r)))?;
-    read_table(&files.assignments, &ASSIGNMENTS, |_, r| {
-        b.assignment(assignment(r))
-    })?;
+    read_table(&files.assignments, &ASSIGNMENTS, |_, r| b.assignment(assignment(r)))?;
     read_table(&files.resources, &RESOURCES, |_, r| b.resource(resource(r)))?;
     let scan = b.finish();
-    let (violations, read, active) = check_grants(&files.grants, &scan, threads.max(1))?;
+    let workers = check_grants(&files.grants, &scan, threads.max(1))?;
     let grants_file = files.grants.display().to_string();
     Ok(ScanOutcome {
         at,
         persons: scan.persons(),
         resources: scan.resources(),
-        grants_read: read,
-        grants_active: active,
+        grants_read: workers.iter().map(|w| w.read).sum(),
+        grants_active: workers.iter().map(|w| w.active).sum(),
         decisions_evaluated: scan.decisions_evaluated(),
-        findings: scan.findings(violations, &grants_file),
+        findings: scan.findings(workers, &grants_file),
     })
 }
 
-/// Streams the grants file through `threads` workers.
-fn check_grants(
+/// Streams the grants file through `threads` workers, this thread reading chunks.
+fn check_grants<'s, 'p>(
     path: &Path,
-    scan: &Scan<'_>,
+    scan: &'s Scan<'p>,
     threads: usize,
-) -> Result<(Vec<Violation>, u64, u64), ConnectError> {
+) -> Result<Vec<ScanWorker<'s, 'p>>, ConnectError> {
     let mut chunks = Chunks::open(path)?;
     let Some(first) = chunks.next()? else {
         layout_of(path, &GRANTS, None)?;
-        return Ok((Vec::new(), 0, 0));
+        return Ok(Vec::new());
     };
     let layout = layout_of(path, &GRANTS, first_line_of(&first).as_deref())?;
     let skip_header = matches!(layout, Layout::Csv { .. });
     let stop = AtomicBool::new(false);
     let (send, receive) = mpsc::sync_channel::<Chunk>(threads);
     let receive = Mutex::new(receive);
-    let work = |violations: &mut Vec<Violation>,
-                read: &mut u64,
-                active: &mut u64|
-     -> Result<(), ConnectError> {
+    let work = |worker: &mut ScanWorker<'s, 'p>| -> Result<(), ConnectError> {
         loop {
             let next = match receive.lock() {
                 Ok(r) => r.recv(),
@@ -348,9 +308,7 @@ fn check_grants(
             let Ok(chunk) = next else { return Ok(()) };
             let skip = skip_header && chunk.first_line == 1;
             let result = for_each_record(path, &GRANTS, &layout, &chunk, skip, |line, r| {
-                *read += 1;
-                *active += u64::from(scan.check(grant(r), line, violations)?);
-                Ok(())
+                worker.check(grant(r), line)
             });
             if result.is_err() {
                 stop.store(true, Ordering::Relaxed);
@@ -358,13 +316,12 @@ fn check_grants(
             }
         }
     };
-    let results = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
+    let (reading, joined) = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
-                    let (mut violations, mut read, mut active) = (Vec::new(), 0u64, 0u64);
-                    let result = work(&mut violations, &mut read, &mut active);
-                    result.map(|()| (violations, read, active))
+                    let mut worker = scan.worker();
+                    work(&mut worker).map(|()| worker)
                 })
             })
             .collect();
@@ -383,27 +340,23 @@ fn check_grants(
             }
         }
         drop(send);
-        let joined: Vec<_> = workers
+        let joined: Vec<_> = handles
             .into_iter()
-            .map(|w| {
-                w.join().unwrap_or_else(|_| {
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
                     Err(ConnectError::record(path, 0, None, "a scan thread failed"))
                 })
             })
             .collect();
         (reading, joined)
     });
-    let (reading, joined) = results;
     reading?;
+    // Several threads may each have met a bad line; report the first in the file.
+    let mut workers = Vec::with_capacity(threads);
     let mut first_error: Option<ConnectError> = None;
-    let (mut all, mut read, mut active) = (Vec::new(), 0, 0);
     for result in joined {
         match result {
-            Ok((v, r, a)) => {
-                all.extend(v);
-                read += r;
-                active += a;
-            }
+            Ok(worker) => workers.push(worker),
             Err(e) => {
                 if first_error.as_ref().is_none_or(|f| e.line() < f.line()) {
                     first_error = Some(e);
@@ -413,6 +366,6 @@ fn check_grants(
     }
     match first_error {
         Some(e) => Err(e),
-        None => Ok((all, read, active)),
+        None => Ok(workers),
     }
 }

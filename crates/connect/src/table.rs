@@ -25,21 +25,14 @@ pub struct Table {
     pub required: usize,
 }
 
-pub const PERSONS: Table = Table {
-    name: "persons",
-    columns: &["id", "name", "port"],
-    required: 1,
-};
+pub const PERSONS: Table = Table { name: "persons", columns: &["id", "name", "port"], required: 1 };
 pub const ASSIGNMENTS: Table = Table {
     name: "assignments",
     columns: &["person", "unit", "valid_from", "valid_until", "order"],
     required: 3,
 };
-pub const RESOURCES: Table = Table {
-    name: "resources",
-    columns: &["id", "kind", "class", "system", "port"],
-    required: 3,
-};
+pub const RESOURCES: Table =
+    Table { name: "resources", columns: &["id", "kind", "class", "system", "port"], required: 3 };
 pub const GRANTS: Table = Table {
     name: "grants",
     columns: &["person", "resource", "clause", "valid_from", "valid_until"],
@@ -86,43 +79,58 @@ impl Table {
                 self.columns.join(",")
             ));
         }
-        Ok(Layout::Csv {
-            positions,
-            width: names.len(),
-        })
+        Ok(Layout::Csv { positions, width: names.len() })
     }
 
-    /// Reads one line into the table's columns, in the table's order. `Err` names the
-    /// field (if one) and what is wrong.
+    /// Reads one line into the table's columns, in the table's order (an absent optional
+    /// column reads as empty). Quoted CSV fields and JSON values are unescaped into
+    /// `spill`, which the caller makes afresh for each line. `Err` names the field (if
+    /// one) and what is wrong.
     pub(crate) fn record<'a>(
         &self,
         layout: &Layout,
         line: &'a str,
-        fields: &mut Vec<Cow<'a, str>>,
-    ) -> Result<[Cow<'a, str>; MAX_COLUMNS], (Option<&'static str>, String)> {
-        let mut out: [Cow<'a, str>; MAX_COLUMNS] = Default::default();
+        spill: &'a mut Vec<Cow<'a, str>>,
+    ) -> Result<Record<'a>, (Option<&'static str>, String)> {
+        let mut out: Record<'a> = [""; MAX_COLUMNS];
         match layout {
             Layout::Csv { positions, width } => {
-                fields.clear();
-                split_csv_line(line, fields).map_err(|e| (None, e))?;
-                if fields.len() != *width {
-                    return Err((
-                        None,
-                        format!(
-                            "{} fields, but the header has {width}; quote a field that holds a comma",
-                            fields.len()
-                        ),
-                    ));
-                }
-                for (col, pos) in positions.iter().enumerate().take(self.columns.len()) {
-                    if let Some(p) = pos {
-                        out[col] = std::mem::take(&mut fields[*p]);
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                let wrong_width = |found: usize| {
+                    (None, format!("{found} fields, but the header has {width}; quote a field that holds a comma"))
+                };
+                if memchr::memchr(b'"', line.as_bytes()).is_none() {
+                    // The common case: no quotes, so every field borrows from the line.
+                    let mut fields = [""; 16];
+                    let n = split_plain(line, &mut fields);
+                    if n > fields.len() {
+                        return Err(wrong_width(n));
+                    }
+                    if n != *width {
+                        return Err(wrong_width(n));
+                    }
+                    for (col, pos) in positions.iter().enumerate() {
+                        if let Some(p) = pos {
+                            out[col] = fields[*p];
+                        }
+                    }
+                } else {
+                    split_csv_line(line, spill).map_err(|e| (None, e))?;
+                    if spill.len() != *width {
+                        return Err(wrong_width(spill.len()));
+                    }
+                    let spill: &'a Vec<Cow<'a, str>> = spill;
+                    for (col, pos) in positions.iter().enumerate() {
+                        if let Some(p) = pos {
+                            out[col] = &spill[*p];
+                        }
                     }
                 }
             }
             Layout::JsonLines => {
                 let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)
                     .map_err(|e| (None, format!("not a JSON object: {e}")))?;
+                let mut values: [Option<String>; MAX_COLUMNS] = Default::default();
                 for (key, value) in object {
                     let Some(col) = self.columns.iter().position(|c| *c == key) else {
                         return Err((
@@ -134,20 +142,51 @@ impl Table {
                             ),
                         ));
                     };
-                    out[col] = match value {
-                        serde_json::Value::String(s) => Cow::Owned(s),
-                        serde_json::Value::Null => Cow::Borrowed(""),
+                    values[col] = match value {
+                        serde_json::Value::String(s) => Some(s),
+                        serde_json::Value::Null => None,
                         _ => return Err((Some(self.columns[col]), "must be a string".into())),
                     };
                 }
-                if let Some(missing) = (0..self.required).find(|&c| out[c].is_empty()) {
+                if let Some(missing) =
+                    (0..self.required).find(|&c| values[c].as_deref().unwrap_or("").is_empty())
+                {
                     return Err((Some(self.columns[missing]), "is missing or empty".into()));
+                }
+                spill.extend(values.into_iter().map(|v| Cow::Owned(v.unwrap_or_default())));
+                let spill: &'a Vec<Cow<'a, str>> = spill;
+                for (col, value) in spill.iter().enumerate() {
+                    out[col] = value;
                 }
             }
         }
         Ok(out)
     }
 }
+
+/// Splits a line with no quotes at its commas into `fields`; returns how many fields
+/// there are (which may be more than `fields` holds). A byte loop: lines are short, and
+/// `str::split` costs more per field than the whole comparison here.
+fn split_plain<'a>(line: &'a str, fields: &mut [&'a str; 16]) -> usize {
+    let mut n = 0;
+    let mut start = 0;
+    for (i, &b) in line.as_bytes().iter().enumerate() {
+        if b == b',' {
+            if let Some(slot) = fields.get_mut(n) {
+                *slot = line.get(start..i).unwrap_or("");
+            }
+            n += 1;
+            start = i + 1;
+        }
+    }
+    if let Some(slot) = fields.get_mut(n) {
+        *slot = line.get(start..).unwrap_or("");
+    }
+    n + 1
+}
+
+/// A record's fields in its table's column order.
+pub(crate) type Record<'a> = [&'a str; MAX_COLUMNS];
 
 /// Splits one CSV line into fields (RFC 4180 quoting within the line: `"a, b"`, `""` for a
 /// quote). Unquoted fields borrow from the line. A trailing `\r` is dropped.
@@ -220,21 +259,15 @@ mod tests {
         assert_eq!(split("").unwrap(), [""]);
         assert_eq!(split("a,").unwrap(), ["a", ""]);
         assert!(split("\"open").unwrap_err().contains("closing quote"));
-        assert!(split("\"a\"b")
-            .unwrap_err()
-            .contains("after a closing quote"));
+        assert!(split("\"a\"b").unwrap_err().contains("after a closing quote"));
     }
 
     #[test]
     fn headers_name_missing_and_unknown_columns() {
-        assert!(GRANTS
-            .csv_layout("person,resource,clause,valid_from")
-            .is_ok());
+        assert!(GRANTS.csv_layout("person,resource,clause,valid_from").is_ok());
         let e = GRANTS.csv_layout("person,resource,valid_from").unwrap_err();
         assert!(e.contains("lacks column `clause`"), "{e}");
-        let e = GRANTS
-            .csv_layout("person,resource,clause,valid_from,colour")
-            .unwrap_err();
+        let e = GRANTS.csv_layout("person,resource,clause,valid_from,colour").unwrap_err();
         assert!(e.contains("unknown column `colour`"), "{e}");
     }
 }

@@ -58,26 +58,9 @@ impl Catalog {
         datacenters: Vec<Datacenter>,
         shifts: ShiftPlan,
     ) -> Self {
-        let class_index = classes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.clone(), i))
-            .collect();
-        let system_index = systems
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.clone(), i))
-            .collect();
-        Self {
-            classes,
-            kinds,
-            systems,
-            ports,
-            datacenters,
-            shifts,
-            class_index,
-            system_index,
-        }
+        let class_index = classes.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+        let system_index = systems.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
+        Self { classes, kinds, systems, ports, datacenters, shifts, class_index, system_index }
     }
 
     pub fn class(&self, id: &str) -> Option<&PrivilegeClass> {

@@ -51,10 +51,7 @@ impl Clauses {
     }
 
     pub fn all(&self) -> impl Iterator<Item = (ClauseIdx, &ClauseInfo)> {
-        self.infos
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (ClauseIdx(i as u16), c))
+        self.infos.iter().enumerate().map(|(i, c)| (ClauseIdx(i as u16), c))
     }
 }
 

@@ -56,6 +56,7 @@ impl PortRelation {
 pub struct Profiles {
     principals: Vec<PrincipalProfile>,
     principal_ids: HashMap<PrincipalProfile, u32>,
+    single_unit: HashMap<(Option<UnitIdx>, bool), u32>,
     resources: Vec<ResourceProfile>,
     resource_ids: HashMap<ResourceProfile, u32>,
 }
@@ -63,13 +64,21 @@ pub struct Profiles {
 impl Profiles {
     /// The id of a person's profile. `units` need not be sorted.
     pub fn principal(&mut self, units: &[UnitIdx], has_port: bool) -> u32 {
+        // Most people are in one unit: skip building and hashing a key for them.
+        if units.len() <= 1 {
+            let key = (units.first().copied(), has_port);
+            if let Some(&id) = self.single_unit.get(&key) {
+                return id;
+            }
+            let profile = PrincipalProfile { units: units.into(), has_port };
+            let id = intern(&mut self.principals, &mut self.principal_ids, profile);
+            self.single_unit.insert(key, id);
+            return id;
+        }
         let mut sorted = units.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
-        let profile = PrincipalProfile {
-            units: sorted.into(),
-            has_port,
-        };
+        let profile = PrincipalProfile { units: sorted.into(), has_port };
         intern(&mut self.principals, &mut self.principal_ids, profile)
     }
 
@@ -157,10 +166,7 @@ impl DecisionTable<'_> {
             }
         };
         self.duties.evaluate(
-            PrincipalFacts {
-                units: &p.units,
-                port: person_port,
-            },
+            PrincipalFacts { units: &p.units, port: person_port },
             ResourceFacts {
                 kind: &r.kind,
                 class: &r.class,
@@ -209,11 +215,7 @@ pub fn coverage(pack: &crate::PolicyPack) -> Vec<Coverage> {
         }
     }
     let mut resources = Vec::new();
-    let systems = catalog
-        .systems
-        .iter()
-        .map(|s| Some(s.id.as_str()))
-        .chain([None]);
+    let systems = catalog.systems.iter().map(|s| Some(s.id.as_str())).chain([None]);
     for system in systems {
         for kind in &catalog.kinds {
             for class in &catalog.classes {
@@ -236,10 +238,7 @@ pub fn coverage(pack: &crate::PolicyPack) -> Vec<Coverage> {
         for (kind, class, system, resource_has_port, r) in &resources {
             let relations: &[(PortRelation, &'static str)] =
                 if *person_has_port && *resource_has_port {
-                    &[
-                        (PortRelation::Same, "same"),
-                        (PortRelation::Different, "different"),
-                    ]
+                    &[(PortRelation::Same, "same"), (PortRelation::Different, "different")]
                 } else {
                     &[(PortRelation::NotCompared, "none")]
                 };

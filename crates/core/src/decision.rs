@@ -61,10 +61,7 @@ pub fn decide(pack: &PolicyPack, snapshot: &Snapshot, request: &AccessRequest) -
     let resource = &snapshot.resources[request.resource.0 as usize];
     let units = snapshot.units_at(request.person, request.at);
     let verdict = pack.duties.evaluate(
-        PrincipalFacts {
-            units: &units,
-            port: person.port.as_deref(),
-        },
+        PrincipalFacts { units: &units, port: person.port.as_deref() },
         ResourceFacts {
             kind: &resource.kind,
             class: &resource.class,
@@ -73,10 +70,7 @@ pub fn decide(pack: &PolicyPack, snapshot: &Snapshot, request: &AccessRequest) -
         },
     );
     let mut reasons = duty_reasons(pack, &verdict, &request.clause, |clause| {
-        let unit_names: Vec<&str> = units
-            .iter()
-            .map(|&u| pack.org.unit(u).id.as_str())
-            .collect();
+        let unit_names: Vec<&str> = units.iter().map(|&u| pack.org.unit(u).id.as_str()).collect();
         explain_unjustified(
             pack,
             clause,
@@ -136,10 +130,7 @@ pub(crate) fn duty_reasons(
     let cited_idx = clauses.find(cited);
     if let Some(idx) = cited_idx.filter(|&c| verdict.permitting.contains(c)) {
         let info = clauses.info(idx);
-        let unit = info
-            .unit
-            .map(|u| pack.org.unit(u).id.as_str())
-            .unwrap_or("");
+        let unit = info.unit.map(|u| pack.org.unit(u).id.as_str()).unwrap_or("");
         return vec![Reason {
             clause: info.clause.clone(),
             effect: Effect::Permits,
@@ -147,22 +138,11 @@ pub(crate) fn duty_reasons(
         }];
     }
     let mut message = unjustified(cited);
-    let others: Vec<String> = verdict
-        .permitting
-        .iter()
-        .map(|c| clause_label(pack, c))
-        .collect();
+    let others: Vec<String> = verdict.permitting.iter().map(|c| clause_label(pack, c)).collect();
     if !others.is_empty() {
-        message.push_str(&format!(
-            "; the person's duties that do cover it: {}",
-            others.join(", ")
-        ));
+        message.push_str(&format!("; the person's duties that do cover it: {}", others.join(", ")));
     }
-    vec![Reason {
-        clause: rule_clause(pack, "4.1"),
-        effect: Effect::Denies,
-        message,
-    }]
+    vec![Reason { clause: rule_clause(pack, "4.1"), effect: Effect::Denies, message }]
 }
 
 fn clause_label(pack: &PolicyPack, c: ClauseIdx) -> String {
@@ -245,10 +225,7 @@ fn separation_reason(
     let evidence: Vec<String> = held
         .iter()
         .map(|(c, g)| {
-            format!(
-                "{c} on {} ({})",
-                snapshot.resources[g.resource.0 as usize].id, g.clause
-            )
+            format!("{c} on {} ({})", snapshot.resources[g.resource.0 as usize].id, g.clause)
         })
         .collect();
     let mut all: Vec<&str> = held.iter().map(|(c, _)| *c).chain([class]).collect();

@@ -94,11 +94,7 @@ impl Organisation {
                 duty_owner.insert(duty.clause.clone(), (idx, d));
             }
         }
-        Self {
-            units,
-            by_name,
-            duty_owner,
-        }
+        Self { units, by_name, duty_owner }
     }
 
     pub fn units(&self) -> &[Unit] {

@@ -77,11 +77,7 @@ pub struct PackErrors(pub Vec<PackProblem>);
 impl fmt::Display for PackErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        writeln!(
-            f,
-            "the policy pack has {n} problem{}:",
-            if n == 1 { "" } else { "s" }
-        )?;
+        writeln!(f, "the policy pack has {n} problem{}:", if n == 1 { "" } else { "s" })?;
         for p in &self.0 {
             writeln!(f, "{p}")?;
         }
@@ -99,11 +95,7 @@ pub(crate) struct SourceFile<'a> {
 impl SourceFile<'_> {
     pub fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
+        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
     }
 
     pub fn problem(
@@ -125,34 +117,13 @@ impl PolicyPack {
     /// Loads and checks a pack. Either every file is right and the pack is returned, or
     /// every problem found is.
     pub fn load(src: &PackSources) -> Result<Self, PackErrors> {
-        let names = [
-            ORG_FILE,
-            RESOURCES_FILE,
-            RULES_FILE,
-            DUTIES_FILE,
-            SCHEMA_FILE,
-        ]
-        .map(|f| join(&src.dir, f));
-        let org_file = SourceFile {
-            name: &names[0],
-            text: &src.org,
-        };
-        let res_file = SourceFile {
-            name: &names[1],
-            text: &src.resources,
-        };
-        let rules_file = SourceFile {
-            name: &names[2],
-            text: &src.rules,
-        };
-        let duties_file = SourceFile {
-            name: &names[3],
-            text: &src.duties,
-        };
-        let schema_file = SourceFile {
-            name: &names[4],
-            text: &src.schema,
-        };
+        let names = [ORG_FILE, RESOURCES_FILE, RULES_FILE, DUTIES_FILE, SCHEMA_FILE]
+            .map(|f| join(&src.dir, f));
+        let org_file = SourceFile { name: &names[0], text: &src.org };
+        let res_file = SourceFile { name: &names[1], text: &src.resources };
+        let rules_file = SourceFile { name: &names[2], text: &src.rules };
+        let duties_file = SourceFile { name: &names[3], text: &src.duties };
+        let schema_file = SourceFile { name: &names[4], text: &src.schema };
         let mut problems = Vec::new();
 
         let raw_org: Option<RawOrg> = parse_toml(&org_file, &mut problems);
@@ -165,26 +136,13 @@ impl PolicyPack {
         let org = build_org(raw_org, &org_file, &mut problems);
         let catalog = build_catalog(raw_res, &res_file, &mut problems);
         let clauses = build_clauses(&org, &raw_rules.clause, &rules_file, &mut problems);
-        let rules = build_rules(
-            raw_rules,
-            &org,
-            &catalog,
-            &clauses,
-            &rules_file,
-            &mut problems,
-        );
+        let rules = build_rules(raw_rules, &org, &catalog, &clauses, &rules_file, &mut problems);
         if !problems.is_empty() {
             return Err(PackErrors(problems));
         }
         let duties = Duties::compile(&org, &catalog, &clauses, duties_file, schema_file);
         match duties {
-            Ok(duties) => Ok(Self {
-                org,
-                catalog,
-                rules,
-                clauses,
-                duties,
-            }),
+            Ok(duties) => Ok(Self { org, catalog, rules, clauses, duties }),
             Err(mut cedar_problems) => {
                 problems.append(&mut cedar_problems);
                 Err(PackErrors(problems))
@@ -272,27 +230,24 @@ fn build_org(raw: RawOrg, file: &SourceFile<'_>, problems: &mut Vec<PackProblem>
     let mut seen_clauses: HashSet<String> = HashSet::new();
     let mut units = Vec::with_capacity(raw.unit.len());
     for unit in &raw.unit {
-        let parent = unit
-            .parent
-            .as_ref()
-            .and_then(|p| match names.get(p.get_ref()) {
-                Some(&i) => Some(UnitIdx(i as u16)),
-                None => {
-                    problems.push(file.problem(
-                        Some(p.span()),
-                        format!(
-                            "unit `{}` has parent `{}`, which is not a unit",
-                            unit.id.get_ref(),
-                            p.get_ref()
-                        ),
-                        Some(format!(
-                            "known units: {}",
-                            known(raw.unit.iter().map(|u| u.id.get_ref()))
-                        )),
-                    ));
-                    None
-                }
-            });
+        let parent = unit.parent.as_ref().and_then(|p| match names.get(p.get_ref()) {
+            Some(&i) => Some(UnitIdx(i as u16)),
+            None => {
+                problems.push(file.problem(
+                    Some(p.span()),
+                    format!(
+                        "unit `{}` has parent `{}`, which is not a unit",
+                        unit.id.get_ref(),
+                        p.get_ref()
+                    ),
+                    Some(format!(
+                        "known units: {}",
+                        known(raw.unit.iter().map(|u| u.id.get_ref()))
+                    )),
+                ));
+                None
+            }
+        });
         let mut duties = Vec::new();
         for duty in &unit.duty {
             let Some(clause) = Clause::parse(duty.clause.get_ref()) else {
@@ -310,11 +265,7 @@ fn build_org(raw: RawOrg, file: &SourceFile<'_>, problems: &mut Vec<PackProblem>
                     Some("a clause of the order belongs to one unit".into()),
                 ));
             }
-            duties.push(Duty {
-                clause,
-                title: duty.title.clone(),
-                text: duty.text.clone(),
-            });
+            duties.push(Duty { clause, title: duty.title.clone(), text: duty.text.clone() });
         }
         units.push(Unit {
             id: unit.id.get_ref().clone(),
@@ -438,10 +389,7 @@ fn build_catalog(
                         system.id.get_ref(),
                         element.get_ref()
                     ),
-                    Some(format!(
-                        "classes: {}",
-                        known(raw.class.iter().map(|c| c.id.get_ref()))
-                    )),
+                    Some(format!("classes: {}", known(raw.class.iter().map(|c| c.id.get_ref())))),
                 ));
             }
         }
@@ -451,11 +399,7 @@ fn build_catalog(
         systems.push(System {
             id: system.id.get_ref().clone(),
             name: system.name.clone(),
-            elements: system
-                .elements
-                .iter()
-                .map(|e| e.get_ref().clone())
-                .collect(),
+            elements: system.elements.iter().map(|e| e.get_ref().clone()).collect(),
             critical: system.critical,
         });
     }
@@ -483,10 +427,7 @@ fn build_catalog(
     if raw.shifts.time_zone.get_ref() != "Asia/Manila" {
         problems.push(file.problem(
             Some(raw.shifts.time_zone.span()),
-            format!(
-                "time zone `{}` is not supported",
-                raw.shifts.time_zone.get_ref()
-            ),
+            format!("time zone `{}` is not supported", raw.shifts.time_zone.get_ref()),
             Some("Bantay keeps the Bureau's clock: write \"Asia/Manila\"".into()),
         ));
     }
@@ -502,19 +443,12 @@ fn build_catalog(
         }
     }
     if starts.is_empty() {
-        problems.push(file.problem(
-            Some(raw.shifts.starts.span()),
-            "no shifts are defined",
-            None,
-        ));
+        problems.push(file.problem(Some(raw.shifts.starts.span()), "no shifts are defined", None));
     }
     let classes = raw
         .class
         .into_iter()
-        .map(|c| PrivilegeClass {
-            id: c.id.into_inner(),
-            title: c.title,
-        })
+        .map(|c| PrivilegeClass { id: c.id.into_inner(), title: c.title })
         .collect();
     Catalog::new(
         classes,
@@ -522,17 +456,12 @@ fn build_catalog(
         systems,
         raw.ports,
         datacenters,
-        ShiftPlan {
-            time_zone: raw.shifts.time_zone.into_inner(),
-            starts,
-        },
+        ShiftPlan { time_zone: raw.shifts.time_zone.into_inner(), starts },
     )
 }
 
 fn is_identifier(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn parse_clock(s: &str) -> Option<u32> {
@@ -637,11 +566,7 @@ fn build_clauses(
             ));
             continue;
         }
-        infos.push(ClauseInfo {
-            clause,
-            title: raw.title.clone(),
-            unit: None,
-        });
+        infos.push(ClauseInfo { clause, title: raw.title.clone(), unit: None });
     }
     if infos.len() > crate::clauses::MAX_CLAUSES {
         problems.push(file.problem(
@@ -726,10 +651,7 @@ fn build_rules(
         if !["default", "critical"].contains(&chain.applies_to.get_ref().as_str()) {
             problems.push(file.problem(
                 Some(chain.applies_to.span()),
-                format!(
-                    "`applies_to = \"{}\"` is not known",
-                    chain.applies_to.get_ref()
-                ),
+                format!("`applies_to = \"{}\"` is not known", chain.applies_to.get_ref()),
                 Some("write \"default\" or \"critical\"".into()),
             ));
         }
@@ -753,14 +675,8 @@ fn build_rules(
     if org.find(dc.approver_unit.get_ref()).is_none() {
         problems.push(file.problem(
             Some(dc.approver_unit.span()),
-            format!(
-                "datacenter approver unit `{}` is not a unit",
-                dc.approver_unit.get_ref()
-            ),
-            Some(format!(
-                "units: {}",
-                known(org.units().iter().map(|u| &u.id))
-            )),
+            format!("datacenter approver unit `{}` is not a unit", dc.approver_unit.get_ref()),
+            Some(format!("units: {}", known(org.units().iter().map(|u| &u.id)))),
         ));
     }
     let datacenter = DatacenterRules {
@@ -776,11 +692,5 @@ fn build_rules(
         clause: clause(&raw.system_accounts.clause, problems),
         interactive_use_allowed: raw.system_accounts.interactive_use_allowed,
     };
-    Rules {
-        separation_of_duties,
-        grants,
-        approval_chains,
-        datacenter,
-        system_accounts,
-    }
+    Rules { separation_of_duties, grants, approval_chains, datacenter, system_accounts }
 }

@@ -110,10 +110,9 @@ impl Duties {
                 // Cedar names policies policy0, policy1, …; people know them by clause.
                 for policy in policies.policies() {
                     let generated = format!("for policy `{}`", policy.id());
-                    if let (true, Some(clause)) = (
-                        problem.message.contains(&generated),
-                        policy.annotation("clause"),
-                    ) {
+                    if let (true, Some(clause)) =
+                        (problem.message.contains(&generated), policy.annotation("clause"))
+                    {
                         problem.message = problem.message.replace(
                             &generated,
                             &format!("in the policy for @clause(\"{clause}\")"),
@@ -190,39 +189,21 @@ impl Duties {
             .iter()
             .zip(&unit_uids)
             .map(|(u, id)| {
-                let parents = u
-                    .parent
-                    .map(|p| unit_uids[p.index()].clone())
-                    .into_iter()
-                    .collect();
+                let parents = u.parent.map(|p| unit_uids[p.index()].clone()).into_iter().collect();
                 Entity::new_no_attrs(id.clone(), parents)
             })
             .collect();
         let action = uid("Action", "hold").map_err(|e| vec![duties.problem(None, e, None)])?;
-        let compiled = Self {
-            policies,
-            clause_of,
-            units,
-            unit_uids,
-            action,
-            authorizer: Authorizer::new(),
-        };
+        let compiled =
+            Self { policies, clause_of, units, unit_uids, action, authorizer: Authorizer::new() };
 
         // The entities Bantay builds must fit the schema: a schema that requires an
         // attribute Bantay does not know would make every decision an error.
         if problems.is_empty() {
             let sample_port = catalog.ports.first().map(String::as_str);
             let sample = compiled.entities(
-                PrincipalFacts {
-                    units: &[],
-                    port: sample_port,
-                },
-                ResourceFacts {
-                    kind: "host",
-                    class: "os",
-                    system: Some("CPS"),
-                    port: sample_port,
-                },
+                PrincipalFacts { units: &[], port: sample_port },
+                ResourceFacts { kind: "host", class: "os", system: Some("CPS"), port: sample_port },
                 Some(&schema),
             );
             if let Err(e) = sample {
@@ -251,11 +232,8 @@ impl Duties {
         if let Some(port) = principal.port {
             person_attrs.insert("port".to_owned(), string(port));
         }
-        let parents: HashSet<EntityUid> = principal
-            .units
-            .iter()
-            .map(|u| self.unit_uids[u.index()].clone())
-            .collect();
+        let parents: HashSet<EntityUid> =
+            principal.units.iter().map(|u| self.unit_uids[u.index()].clone()).collect();
         let person = Entity::new(uid(PERSON, "subject")?, person_attrs, parents)
             .map_err(|e| e.to_string())?;
         let mut resource_attrs = HashMap::from([
@@ -290,9 +268,7 @@ impl Duties {
         let Ok(request) = Request::new(p, self.action.clone(), r, Context::empty(), None) else {
             return verdict;
         };
-        let response = self
-            .authorizer
-            .is_authorized(&request, &self.policies, &entities);
+        let response = self.authorizer.is_authorized(&request, &self.policies, &entities);
         for id in response.diagnostics().reason() {
             if let Some(&clause) = self.clause_of.get(id) {
                 match response.decision() {
@@ -333,10 +309,7 @@ fn check_permit_scope(
     let Some(owner) = info.unit else {
         problems.push(file.problem(
             Some(start..start),
-            format!(
-                "a permit cites {}, which is a rule, not a unit's duty",
-                info.clause
-            ),
+            format!("a permit cites {}, which is a rule, not a unit's duty", info.clause),
             Some("a permit justifies access by a duty; cite the duty clause from org.toml".into()),
         ));
         return;
@@ -411,10 +384,7 @@ fn diagnostic_problems(file: &SourceFile<'_>, error: &dyn Diagnostic) -> Vec<Pac
         std::iter::once(error).chain(related).collect()
     };
     for d in all {
-        let span = d
-            .labels()
-            .and_then(|mut l| l.next())
-            .map(|l| l.offset()..l.offset() + l.len());
+        let span = d.labels().and_then(|mut l| l.next()).map(|l| l.offset()..l.offset() + l.len());
         let hint = d.help().map(|h| h.to_string());
         let message = d.to_string();
         let problem = file.problem(span, message, hint);
@@ -469,10 +439,9 @@ impl<'a> Literals<'a> {
         start: usize,
         problems: &mut Vec<PackProblem>,
     ) {
-        let (Some(t), Some(id)) = (
-            entity.get("type").and_then(Value::as_str),
-            entity.get("id").and_then(Value::as_str),
-        ) else {
+        let (Some(t), Some(id)) =
+            (entity.get("type").and_then(Value::as_str), entity.get("id").and_then(Value::as_str))
+        else {
             return;
         };
         if t == UNIT && self.org.units().iter().all(|u| u.id != id) {
@@ -483,12 +452,7 @@ impl<'a> Literals<'a> {
                 ),
                 None => format!(
                     "units: {}",
-                    self.org
-                        .units()
-                        .iter()
-                        .map(|u| u.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    self.org.units().iter().map(|u| u.id.as_str()).collect::<Vec<_>>().join(", ")
                 ),
             };
             problems.push(file.problem(
@@ -507,9 +471,7 @@ impl<'a> Literals<'a> {
         problems: &mut Vec<PackProblem>,
     ) {
         match node {
-            Value::Array(items) => items
-                .iter()
-                .for_each(|i| self.expr(i, file, start, problems)),
+            Value::Array(items) => items.iter().for_each(|i| self.expr(i, file, start, problems)),
             Value::Object(map) => {
                 for (key, value) in map {
                     match key.as_str() {
@@ -549,9 +511,7 @@ impl<'a> Literals<'a> {
                     k.join(", ")
                 })),
             )),
-            Value::Array(items) => items
-                .iter()
-                .for_each(|i| self.value(i, file, start, problems)),
+            Value::Array(items) => items.iter().for_each(|i| self.value(i, file, start, problems)),
             Value::Object(map) => {
                 if let Some(entity) = map.get("__entity") {
                     self.entity(entity, file, start, problems);
@@ -563,9 +523,7 @@ impl<'a> Literals<'a> {
 }
 
 fn is_port_access(node: Option<&Value>) -> bool {
-    node.and_then(|n| n.get("."))
-        .and_then(|dot| dot.get("attr"))
-        .and_then(Value::as_str)
+    node.and_then(|n| n.get(".")).and_then(|dot| dot.get("attr")).and_then(Value::as_str)
         == Some("port")
 }
 

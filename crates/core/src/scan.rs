@@ -32,6 +32,8 @@ pub struct ScanBuilder<'p> {
     person_port: Vec<u16>,
     /// (person, unit) for each assignment active at `at`.
     active: Vec<(u32, UnitIdx)>,
+    /// The person of the previous assignment, a good guess for the next.
+    last_person: u32,
     resources: IdIndex,
     resource_profile: Vec<u32>,
     resource_port: Vec<u16>,
@@ -43,19 +45,15 @@ const NO_LINE: u32 = u32::MAX;
 
 impl<'p> ScanBuilder<'p> {
     pub fn new(pack: &'p PolicyPack, at: Timestamp) -> Self {
-        let ports = pack
-            .catalog
-            .ports
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.clone(), i as u16 + 1))
-            .collect();
+        let ports =
+            pack.catalog.ports.iter().enumerate().map(|(i, p)| (p.clone(), i as u16 + 1)).collect();
         Self {
             pack,
             at,
             persons: IdIndex::default(),
             person_port: Vec::new(),
             active: Vec::new(),
+            last_person: 0,
             resources: IdIndex::default(),
             resource_profile: Vec::new(),
             resource_port: Vec::new(),
@@ -99,22 +97,18 @@ impl<'p> ScanBuilder<'p> {
     }
 
     pub fn assignment(&mut self, r: AssignmentRecord<'_>) -> Result<(), RecordError> {
-        let person = self.persons.get(r.person).ok_or_else(|| RecordError {
-            field: "person",
-            message: format!("`{}` is not in persons.csv", r.person),
-        })?;
+        let person =
+            self.persons.get_near(r.person, self.last_person).ok_or_else(|| RecordError {
+                field: "person",
+                message: format!("`{}` is not in persons.csv", r.person),
+            })?;
+        self.last_person = person;
         let unit = self.pack.org.find(r.unit).ok_or_else(|| RecordError {
             field: "unit",
             message: format!(
                 "`{}` is not a unit; units: {}",
                 r.unit,
-                self.pack
-                    .org
-                    .units()
-                    .iter()
-                    .map(|u| u.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                self.pack.org.units().iter().map(|u| u.id.as_str()).collect::<Vec<_>>().join(", ")
             ),
         })?;
         let period = parse_period(r.valid_from, r.valid_until)?;
@@ -161,9 +155,7 @@ impl<'p> ScanBuilder<'p> {
                 units.push(self.active[i].1);
                 i += 1;
             }
-            *principal = self
-                .profiles
-                .principal(&units, self.person_port[person] != 0);
+            *principal = self.profiles.principal(&units, self.person_port[person] != 0);
         }
         drop(std::mem::take(&mut self.active));
 
@@ -172,11 +164,7 @@ impl<'p> ScanBuilder<'p> {
         let mut width = 0usize;
         for (r, rule) in pack.rules.separation_of_duties.iter().enumerate() {
             for system in &rule.systems {
-                slots.push(Slot {
-                    rule: r,
-                    system: system.clone(),
-                    base: width,
-                });
+                slots.push(Slot { rule: r, system: system.clone(), base: width });
                 width += rule.classes.len();
             }
         }
@@ -195,10 +183,7 @@ impl<'p> ScanBuilder<'p> {
             .org
             .duties()
             .filter_map(|(_, d)| {
-                Some((
-                    clause_key(d.clause.as_str().as_bytes())?,
-                    pack.clauses.find(&d.clause)?,
-                ))
+                Some((clause_key(d.clause.as_str().as_bytes())?, pack.clauses.find(&d.clause)?))
             })
             .collect();
         let persons_n = self.persons.len();
@@ -216,9 +201,7 @@ impl<'p> ScanBuilder<'p> {
             clause_keys,
             slots,
             width,
-            sod_lines: (0..persons_n * width)
-                .map(|_| AtomicU32::new(NO_LINE))
-                .collect(),
+            sod_lines: (0..persons_n * width).map(|_| AtomicU32::new(NO_LINE)).collect(),
         }
     }
 }
@@ -277,7 +260,58 @@ pub struct Finding {
     pub evidence: Vec<Origin>,
 }
 
-impl Scan<'_> {
+/// One thread's share of a scan.
+#[derive(Debug)]
+pub struct ScanWorker<'s, 'p> {
+    scan: &'s Scan<'p>,
+    violations: Vec<Violation>,
+    /// The person of the previous grant: grants files are usually grouped by person.
+    last_person: u32,
+    /// Grants read, and of those active at the scan time.
+    pub read: u64,
+    pub active: u64,
+}
+
+impl ScanWorker<'_, '_> {
+    /// Checks one grant, from line `line` of the grants file: records a [`Violation`] when
+    /// no duty justifies it and notes its class for separation of duties.
+    pub fn check(&mut self, r: GrantRecord<'_>, line: u64) -> Result<(), RecordError> {
+        let scan = self.scan;
+        let person =
+            scan.persons.get_near(r.person, self.last_person).ok_or_else(|| RecordError {
+                field: "person",
+                message: format!("`{}` is not in persons.csv", r.person),
+            })?;
+        self.last_person = person;
+        let resource = scan.resources.get(r.resource).ok_or_else(|| RecordError {
+            field: "resource",
+            message: format!("`{}` is not in resources.csv", r.resource),
+        })?;
+        let clause = scan.clause(r.clause)?;
+        let period = parse_period(r.valid_from, r.valid_until)?;
+        self.read += 1;
+        if !period.contains(scan.at) {
+            return Ok(());
+        }
+        self.active += 1;
+        let profile = scan.resource_profile[resource as usize];
+        let ports = PortRelation::of(
+            Some(scan.person_port[person as usize]).filter(|&p| p != 0),
+            Some(scan.resource_port[resource as usize]).filter(|&p| p != 0),
+        );
+        let verdict = scan.table.verdict(scan.person_principal[person as usize], profile, ports);
+        if !verdict.justifies(clause) {
+            self.violations.push(Violation { line, person, resource, clause });
+        }
+        if let Some(at) = scan.profile_sod[profile as usize] {
+            let line = u32::try_from(line).unwrap_or(NO_LINE - 1);
+            scan.sod_lines[person as usize * scan.width + at].fetch_min(line, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+impl<'p> Scan<'p> {
     pub fn persons(&self) -> usize {
         self.persons.len()
     }
@@ -291,48 +325,10 @@ impl Scan<'_> {
         self.table.evaluated()
     }
 
-    /// Checks one grant (from line `line` of the grants file). Returns whether it is
-    /// active at the scan time; pushes a [`Violation`] when no duty justifies it.
-    pub fn check(
-        &self,
-        r: GrantRecord<'_>,
-        line: u64,
-        out: &mut Vec<Violation>,
-    ) -> Result<bool, RecordError> {
-        let person = self.persons.get(r.person).ok_or_else(|| RecordError {
-            field: "person",
-            message: format!("`{}` is not in persons.csv", r.person),
-        })?;
-        let resource = self.resources.get(r.resource).ok_or_else(|| RecordError {
-            field: "resource",
-            message: format!("`{}` is not in resources.csv", r.resource),
-        })?;
-        let clause = self.clause(r.clause)?;
-        let period = parse_period(r.valid_from, r.valid_until)?;
-        if !period.contains(self.at) {
-            return Ok(false);
-        }
-        let profile = self.resource_profile[resource as usize];
-        let ports = PortRelation::of(
-            Some(self.person_port[person as usize]).filter(|&p| p != 0),
-            Some(self.resource_port[resource as usize]).filter(|&p| p != 0),
-        );
-        let verdict = self
-            .table
-            .verdict(self.person_principal[person as usize], profile, ports);
-        if !verdict.justifies(clause) {
-            out.push(Violation {
-                line,
-                person,
-                resource,
-                clause,
-            });
-        }
-        if let Some(at) = self.profile_sod[profile as usize] {
-            let line = u32::try_from(line).unwrap_or(NO_LINE - 1);
-            self.sod_lines[person as usize * self.width + at].fetch_min(line, Ordering::Relaxed);
-        }
-        Ok(true)
+    /// A worker for one thread: call [`ScanWorker::check`] for each grant it reads, then
+    /// hand all workers to [`Scan::findings`].
+    pub fn worker(&self) -> ScanWorker<'_, 'p> {
+        ScanWorker { scan: self, violations: Vec::new(), last_person: 0, read: 0, active: 0 }
     }
 
     fn clause(&self, text: &str) -> Result<ClauseIdx, RecordError> {
@@ -349,9 +345,11 @@ impl Scan<'_> {
         })
     }
 
-    /// Every finding: the violations (in any order) as 4.1 findings, sorted by line, then
-    /// every separation-of-duties breach, by person.
-    pub fn findings(&self, mut violations: Vec<Violation>, grants_file: &str) -> Vec<Finding> {
+    /// Every finding: the workers' violations as 4.1 findings, by line, then every
+    /// separation-of-duties breach, by person.
+    pub fn findings(&self, workers: Vec<ScanWorker<'_, '_>>, grants_file: &str) -> Vec<Finding> {
+        let mut violations: Vec<Violation> =
+            workers.into_iter().flat_map(|w| w.violations).collect();
         violations.sort_unstable_by_key(|v| v.line);
         let mut findings = Vec::with_capacity(violations.len());
         for v in violations {
@@ -361,6 +359,12 @@ impl Scan<'_> {
             let row = &self.sod_lines[person * self.width..(person + 1) * self.width];
             for slot in &self.slots {
                 let rule = &self.pack.rules.separation_of_duties[slot.rule];
+                let held_count = (0..rule.classes.len())
+                    .filter(|&i| row[slot.base + i].load(Ordering::Relaxed) != NO_LINE)
+                    .count();
+                if held_count <= rule.max {
+                    continue;
+                }
                 let held: Vec<(&str, u32)> = rule
                     .classes
                     .iter()
@@ -402,18 +406,15 @@ impl Scan<'_> {
         let pack = self.pack;
         let person = self.persons.name(v.person);
         let resource = self.resources.name(v.resource);
-        let profile = self
-            .table
-            .profiles()
-            .resource_profile(self.resource_profile[v.resource as usize]);
+        let profile =
+            self.table.profiles().resource_profile(self.resource_profile[v.resource as usize]);
         let ports = PortRelation::of(
             Some(self.person_port[v.person as usize]).filter(|&p| p != 0),
             Some(self.resource_port[v.resource as usize]).filter(|&p| p != 0),
         );
         let principal = self.person_principal[v.person as usize];
         let verdict =
-            self.table
-                .verdict(principal, self.resource_profile[v.resource as usize], ports);
+            self.table.verdict(principal, self.resource_profile[v.resource as usize], ports);
         let units: Vec<&str> = self
             .table
             .profiles()
@@ -435,14 +436,8 @@ impl Scan<'_> {
             clause,
             person: person.to_owned(),
             resources: vec![resource.to_owned()],
-            message: format!(
-                "holds {} on {resource} citing {cited}; {message}",
-                profile.class
-            ),
-            evidence: vec![Origin {
-                file: grants_file.to_owned(),
-                line: v.line,
-            }],
+            message: format!("holds {} on {resource} citing {cited}; {message}", profile.class),
+            evidence: vec![Origin { file: grants_file.to_owned(), line: v.line }],
         }
     }
 }

@@ -70,10 +70,7 @@ pub struct RecordError {
 }
 
 fn record_error(field: &'static str, message: impl Into<String>) -> RecordError {
-    RecordError {
-        field,
-        message: message.into(),
-    }
+    RecordError { field, message: message.into() }
 }
 
 #[derive(Debug, Default)]
@@ -186,10 +183,7 @@ pub fn parse_period(from: &str, until: &str) -> Result<Period, RecordError> {
 
 impl<'p> SnapshotBuilder<'p> {
     pub fn new(pack: &'p PolicyPack) -> Self {
-        Self {
-            pack,
-            snapshot: Snapshot::default(),
-        }
+        Self { pack, snapshot: Snapshot::default() }
     }
 
     pub fn pack(&self) -> &'p PolicyPack {
@@ -209,10 +203,7 @@ impl<'p> SnapshotBuilder<'p> {
         if !r.port.is_empty() && !self.pack.catalog.has_port(r.port) {
             return Err(record_error(
                 "port",
-                format!(
-                    "`{}` is not a port of the pack (resources.toml `ports`)",
-                    r.port
-                ),
+                format!("`{}` is not a port of the pack (resources.toml `ports`)", r.port),
             ));
         }
         let idx = PersonIdx(self.snapshot.persons.len() as u32);
@@ -292,21 +283,12 @@ impl<'p> SnapshotBuilder<'p> {
     pub fn grant(&mut self, r: GrantRecord<'_>, origin: Option<Origin>) -> Result<(), RecordError> {
         let person = self.known_person(r.person)?;
         let resource = self.snapshot.resource(r.resource).ok_or_else(|| {
-            record_error(
-                "resource",
-                format!("`{}` is not in resources.csv", r.resource),
-            )
+            record_error("resource", format!("`{}` is not in resources.csv", r.resource))
         })?;
         let clause = parse_clause(self.pack, r.clause)?;
         let period = parse_period(r.valid_from, r.valid_until)?;
         let n = self.snapshot.grants.len() as u32;
-        self.snapshot.grants.push(Grant {
-            person,
-            resource,
-            clause,
-            period,
-            origin,
-        });
+        self.snapshot.grants.push(Grant { person, resource, clause, period, origin });
         self.snapshot.grants_of[person.0 as usize].push(n);
         Ok(())
     }
@@ -331,42 +313,27 @@ pub fn check_resource(pack: &PolicyPack, r: ResourceRecord<'_>) -> Result<(), Re
     if !catalog.has_kind(r.kind) {
         return Err(record_error(
             "kind",
-            format!(
-                "`{}` is not a kind; kinds: {}",
-                r.kind,
-                catalog.kinds.join(", ")
-            ),
+            format!("`{}` is not a kind; kinds: {}", r.kind, catalog.kinds.join(", ")),
         ));
     }
     if catalog.class(r.class).is_none() {
         let classes: Vec<_> = catalog.classes.iter().map(|c| c.id.as_str()).collect();
         return Err(record_error(
             "class",
-            format!(
-                "`{}` is not a privilege class; classes: {}",
-                r.class,
-                classes.join(", ")
-            ),
+            format!("`{}` is not a privilege class; classes: {}", r.class, classes.join(", ")),
         ));
     }
     if !r.system.is_empty() && catalog.system(r.system).is_none() {
         let systems: Vec<_> = catalog.systems.iter().map(|s| s.id.as_str()).collect();
         return Err(record_error(
             "system",
-            format!(
-                "`{}` is not a system; systems: {}",
-                r.system,
-                systems.join(", ")
-            ),
+            format!("`{}` is not a system; systems: {}", r.system, systems.join(", ")),
         ));
     }
     if !r.port.is_empty() && !catalog.has_port(r.port) {
         return Err(record_error(
             "port",
-            format!(
-                "`{}` is not a port of the pack (resources.toml `ports`)",
-                r.port
-            ),
+            format!("`{}` is not a port of the pack (resources.toml `ports`)", r.port),
         ));
     }
     Ok(())
@@ -375,10 +342,7 @@ pub fn check_resource(pack: &PolicyPack, r: ResourceRecord<'_>) -> Result<(), Re
 /// Reads a cited clause, which must be a duty of the pack.
 pub fn parse_clause(pack: &PolicyPack, text: &str) -> Result<Clause, RecordError> {
     let clause = Clause::parse(text).ok_or_else(|| {
-        record_error(
-            "clause",
-            format!("`{text}` is not a clause number like 1.2.4"),
-        )
+        record_error("clause", format!("`{text}` is not a clause number like 1.2.4"))
     })?;
     if pack.org.duty(&clause).is_none() {
         return Err(record_error(

@@ -43,10 +43,8 @@ impl Timestamp {
     /// Reads `YYYY-MM-DD` (midnight, Manila), `YYYY-MM-DDTHH:MM[:SS]` (Manila), or either
     /// time form followed by `Z` or `±HH:MM`. A space may stand for the `T`.
     pub fn parse(text: &str) -> Result<Self, TimeError> {
-        parse_bytes(text.as_bytes()).map_err(|why| TimeError {
-            text: text.chars().take(64).collect(),
-            why,
-        })
+        parse_bytes(text.as_bytes())
+            .map_err(|why| TimeError { text: text.chars().take(64).collect(), why })
     }
 
     /// The Manila calendar date and time, `YYYY-MM-DD HH:MM:SS`.
@@ -125,15 +123,11 @@ pub fn parse_bytes(b: &[u8]) -> Result<Timestamp, &'static str> {
         }
         _ => return Err("expected nothing, `Z` or an offset like +08:00 after the time"),
     };
-    Ok(Timestamp(
-        days * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second - offset,
-    ))
+    Ok(Timestamp(days * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second - offset))
 }
 
 fn digits(b: &[u8]) -> Option<i64> {
-    b.iter().try_fold(0i64, |n, &c| {
-        c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
-    })
+    b.iter().try_fold(0i64, |n, &c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
 }
 
 fn is_leap(year: i64) -> bool {
@@ -193,13 +187,7 @@ impl fmt::Display for ManilaTime {
         if s == 0 {
             write!(f, "{y:04}-{m:02}-{d:02}")
         } else {
-            write!(
-                f,
-                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+08:00",
-                s / 3600,
-                s / 60 % 60,
-                s % 60
-            )
+            write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+08:00", s / 3600, s / 60 % 60, s % 60)
         }
     }
 }
@@ -277,10 +265,7 @@ mod tests {
     fn periods_are_half_open() {
         let from = Timestamp::parse("2026-01-01").unwrap();
         let until = Timestamp::parse("2026-06-01").unwrap();
-        let p = Period {
-            from,
-            until: Some(until),
-        };
+        let p = Period { from, until: Some(until) };
         assert!(p.contains(from));
         assert!(p.contains(until.plus_seconds(-1)));
         assert!(!p.contains(until));

@@ -36,31 +36,14 @@ pub fn run(args: &Args, output: Output) -> anyhow::Result<ExitCode> {
     let at = crate::clock::now_or(args.at.as_deref()).context("--at")?;
     let snapshot = load_snapshot(&SnapshotFiles::in_dir(&args.snapshot)?, &pack)?;
     let Some(person) = snapshot.person(&args.person) else {
-        bail!(
-            "--person: `{}` is not in {}/persons",
-            args.person,
-            args.snapshot.display()
-        );
+        bail!("--person: `{}` is not in {}/persons", args.person, args.snapshot.display());
     };
     let Some(resource) = snapshot.resource(&args.resource) else {
-        bail!(
-            "--resource: `{}` is not in {}/resources",
-            args.resource,
-            args.snapshot.display()
-        );
+        bail!("--resource: `{}` is not in {}/resources", args.resource, args.snapshot.display());
     };
     let clause = parse_clause(&pack, &args.clause)
         .map_err(|e| anyhow::anyhow!("--clause: {}", e.message))?;
-    let decision = decide(
-        &pack,
-        &snapshot,
-        &AccessRequest {
-            person,
-            resource,
-            clause,
-            at,
-        },
-    );
+    let decision = decide(&pack, &snapshot, &AccessRequest { person, resource, clause, at });
     match output {
         Output::Text => {
             let verb = match decision.outcome {

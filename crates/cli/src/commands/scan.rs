@@ -31,9 +31,8 @@ pub struct Args {
 pub fn run(args: &Args, output: Output) -> anyhow::Result<ExitCode> {
     let pack = crate::embedded::load(args.pack.as_deref())?;
     let at = crate::clock::now_or(args.at.as_deref()).context("--at")?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads =
+        args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let files = SnapshotFiles::in_dir(&args.dir)?;
     let outcome = scan_snapshot(&files, &pack, at, threads)?;
     let stdout = std::io::stdout();
@@ -43,11 +42,7 @@ pub fn run(args: &Args, output: Output) -> anyhow::Result<ExitCode> {
         Output::Json => json(&mut out, &outcome, args.summary)?,
     }
     out.flush()?;
-    Ok(if outcome.findings.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if outcome.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn counts(outcome: &ScanOutcome) -> Vec<(String, usize)> {
@@ -65,11 +60,8 @@ fn counts(outcome: &ScanOutcome) -> Vec<(String, usize)> {
 fn text(out: &mut impl Write, outcome: &ScanOutcome, summary: bool) -> anyhow::Result<()> {
     if !summary {
         for f in &outcome.findings {
-            let evidence: Vec<String> = f
-                .evidence
-                .iter()
-                .map(|o| format!("{}:{}", o.file, o.line))
-                .collect();
+            let evidence: Vec<String> =
+                f.evidence.iter().map(|o| format!("{}:{}", o.file, o.line)).collect();
             writeln!(
                 out,
                 "{:<4} {:<12} {}\n     evidence: {}",
@@ -94,20 +86,14 @@ fn text(out: &mut impl Write, outcome: &ScanOutcome, summary: bool) -> anyhow::R
         writeln!(out, "no findings")?;
     }
     for (clause, n) in counts(outcome) {
-        writeln!(
-            out,
-            "{clause}: {n} finding{}",
-            if n == 1 { "" } else { "s" }
-        )?;
+        writeln!(out, "{clause}: {n} finding{}", if n == 1 { "" } else { "s" })?;
     }
     Ok(())
 }
 
 fn json(out: &mut impl Write, outcome: &ScanOutcome, summary: bool) -> anyhow::Result<()> {
-    let by_clause: serde_json::Map<String, serde_json::Value> = counts(outcome)
-        .into_iter()
-        .map(|(c, n)| (c, n.into()))
-        .collect();
+    let by_clause: serde_json::Map<String, serde_json::Value> =
+        counts(outcome).into_iter().map(|(c, n)| (c, n.into())).collect();
     let head = serde_json::json!({
         "at": outcome.at,
         "persons": outcome.persons,

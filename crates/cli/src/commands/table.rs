@@ -14,10 +14,7 @@ pub fn run(pack: Option<&Path>, output: Output) -> anyhow::Result<ExitCode> {
     match output {
         Output::Json => serde_json::to_writer_pretty(&mut out, &rows)?,
         Output::Text => {
-            writeln!(
-                out,
-                "unit,person_has_port,kind,class,system,resource_has_port,ports,clause"
-            )?;
+            writeln!(out, "unit,person_has_port,kind,class,system,resource_has_port,ports,clause")?;
             for r in &rows {
                 writeln!(
                     out,
