@@ -1,1 +1,188 @@
-fn main() {}
+//! `bantay-bench`: benchmarks that print Bantay's figure beside its peer's, measured in the
+//! same run on the same data, and the ratio. Not tests: nothing here asserts a time.
+//!
+//! - `decisions`: the compiled decision table against plain `cedar-policy`
+//!   `is_authorized`, over the same requests, checking that every decision is identical.
+//! - `scan`: see `bench/scan.py`, which runs `bantay scan` beside DuckDB in separate
+//!   processes so that each one's peak memory can be measured.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use bantay_connect::{load_snapshot, SnapshotFiles};
+use bantay_core::{
+    ClauseIdx, PackSources, PersonIdx, PolicyPack, PortRelation, PrincipalFacts, Profiles,
+    ResourceFacts, Timestamp, UnitIdx,
+};
+use bantay_synthetic::{write_snapshot, Shape};
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(name = "bantay-bench", about)]
+enum Bench {
+    /// Compiled decisions vs plain Cedar.
+    Decisions {
+        /// How many requests.
+        #[arg(long, default_value_t = 100_000)]
+        requests: usize,
+        /// How many runs of each side; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// How many people the synthetic organisation has.
+        #[arg(long, default_value_t = 10_000)]
+        persons: usize,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Bench::parse() {
+        Bench::Decisions { requests, runs, persons } => decisions(requests, runs, persons),
+    }
+}
+
+fn pack() -> anyhow::Result<PolicyPack> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy/cmo-04-2019");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).with_context(|| f.to_owned());
+    let sources = PackSources {
+        dir: dir.display().to_string(),
+        org: read("org.toml")?,
+        resources: read("resources.toml")?,
+        rules: read("rules.toml")?,
+        duties: read("duties.cedar")?,
+        schema: read("schema.cedarschema")?,
+    };
+    Ok(PolicyPack::load(&sources)?)
+}
+
+struct Person {
+    units: Vec<UnitIdx>,
+    port: Option<String>,
+}
+
+struct Resource {
+    kind: String,
+    class: String,
+    system: Option<String>,
+    port: Option<String>,
+}
+
+#[allow(clippy::disallowed_methods)] // a benchmark reads the clock to time itself
+fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
+    let start = Instant::now();
+    let out = f();
+    (start.elapsed(), out)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn decisions(requests: usize, runs: usize, persons_n: usize) -> anyhow::Result<()> {
+    let pack = pack()?;
+    // The requests are the grants of a synthetic organisation, as a scan decides them:
+    // realistic people (units, ports) and resources (kinds, classes, systems).
+    let as_of = Timestamp::parse("2026-07-01")?;
+    let dir = tempfile::tempdir()?;
+    let shape = Shape { persons: persons_n, grants_per_person: 10, seed: 11, as_of };
+    write_snapshot(&pack, &shape, dir.path())?;
+    let snapshot = load_snapshot(&SnapshotFiles::in_dir(dir.path())?, &pack)?;
+    let persons: Vec<Person> = (0..snapshot.persons.len())
+        .map(|i| Person {
+            units: snapshot.units_at(PersonIdx(i as u32), as_of),
+            port: snapshot.persons[i].port.clone(),
+        })
+        .collect();
+    let resources: Vec<Resource> = snapshot
+        .resources
+        .iter()
+        .map(|r| Resource {
+            kind: r.kind.clone(),
+            class: r.class.clone(),
+            system: r.system.clone(),
+            port: r.port.clone(),
+        })
+        .collect();
+    if snapshot.grants.is_empty() {
+        bail!("the synthetic organisation has no grants");
+    }
+    let work: Vec<(usize, usize, ClauseIdx)> = (0..requests)
+        .map(|i| {
+            let g = &snapshot.grants[i % snapshot.grants.len()];
+            let clause =
+                pack.clauses.find(&g.clause).context("a grant cites a clause the pack lacks")?;
+            Ok((g.person.0 as usize, g.resource.0 as usize, clause))
+        })
+        .collect::<anyhow::Result<_>>()?;
+
+    // Plain Cedar: build the request and entities, ask the authorizer, for each request.
+    let plain_run = || {
+        work.iter()
+            .map(|&(p, r, clause)| {
+                let (person, res) = (&persons[p], &resources[r]);
+                let verdict = pack.duties.evaluate(
+                    PrincipalFacts { units: &person.units, port: person.port.as_deref() },
+                    ResourceFacts {
+                        kind: &res.kind,
+                        class: &res.class,
+                        system: res.system.as_deref(),
+                        port: res.port.as_deref(),
+                    },
+                );
+                (verdict.justifies(clause), verdict)
+            })
+            .collect::<Vec<_>>()
+    };
+    // Compiled: profile the people and resources, then one table look-up a request; the
+    // table is built afresh each run and the Cedar calls that fill it are counted.
+    let compiled_run = || {
+        let mut profiles = Profiles::default();
+        let p: Vec<u32> =
+            persons.iter().map(|x| profiles.principal(&x.units, x.port.is_some())).collect();
+        let r: Vec<u32> = resources
+            .iter()
+            .map(|x| profiles.resource(&x.kind, &x.class, x.system.as_deref(), x.port.is_some()))
+            .collect();
+        let table = profiles.compile(&pack.duties);
+        let verdicts: Vec<_> = work
+            .iter()
+            .map(|&(a, b, clause)| {
+                let ports = PortRelation::of(persons[a].port.as_ref(), resources[b].port.as_ref());
+                let verdict = *table.verdict(p[a], r[b], ports);
+                (verdict.justifies(clause), verdict)
+            })
+            .collect();
+        (verdicts, table.evaluated())
+    };
+
+    let (mut plain_times, mut compiled_times) = (Vec::new(), Vec::new());
+    let mut evaluated = 0;
+    for _ in 0..runs {
+        let (t, plain) = time(plain_run);
+        plain_times.push(t);
+        let (t, (compiled, n)) = time(compiled_run);
+        compiled_times.push(t);
+        evaluated = n;
+        if plain != compiled {
+            let differ = plain.iter().zip(&compiled).filter(|(a, b)| a != b).count();
+            bail!("{differ} of {requests} decisions differ between plain Cedar and the table");
+        }
+        black_box((plain, compiled));
+    }
+    let (plain, compiled) = (median(plain_times), median(compiled_times));
+    let rate = |d: Duration| requests as f64 / d.as_secs_f64();
+    let allowed = work.iter().zip(plain_run()).filter(|(_, (ok, _))| *ok).count();
+    println!(
+        "decisions: {requests} requests (the grants of a synthetic organisation of {persons_n} people, {} resources; {allowed} allowed); median of {runs} runs; all decisions identical",
+        resources.len()
+    );
+    println!(
+        "  plain cedar-policy is_authorized : {:>12.0} decisions/s  ({:.2} µs each)",
+        rate(plain),
+        plain.as_secs_f64() * 1e6 / requests as f64
+    );
+    println!("  Bantay compiled decision table   : {:>12.0} decisions/s  ({:.3} µs each, Cedar asked {evaluated} times, included)", rate(compiled), compiled.as_secs_f64() * 1e6 / requests as f64);
+    println!("  ratio                            : {:>12.1}x", rate(compiled) / rate(plain));
+    Ok(())
+}

@@ -8,7 +8,6 @@ mod clock;
 mod commands;
 mod embedded;
 mod output;
-mod synthetic;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -49,9 +49,15 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// The clauses behind the decision, in order.
+    /// The clauses that decided, in order: for a denial the clauses that deny (a permit
+    /// that also applied is still among the reasons, but did not decide), for an allowance
+    /// the clauses that permit.
     pub fn clauses(&self) -> Vec<&str> {
-        self.reasons.iter().map(|r| r.clause.as_str()).collect()
+        let deciding = match self.outcome {
+            Outcome::Allow => Effect::Permits,
+            Outcome::Deny => Effect::Denies,
+        };
+        self.reasons.iter().filter(|r| r.effect == deciding).map(|r| r.clause.as_str()).collect()
     }
 }
 

@@ -8,6 +8,7 @@
 mod catalog;
 mod clauses;
 mod compiled;
+mod corpus;
 mod decision;
 mod ids;
 mod org;
@@ -23,6 +24,7 @@ pub use clauses::{ClauseIdx, ClauseInfo, ClauseSet, Clauses};
 pub use compiled::{
     coverage, Coverage, DecisionTable, PortRelation, PrincipalProfile, Profiles, ResourceProfile,
 };
+pub use corpus::{parse_corpus, run_case, Case, CaseResult};
 pub use decision::{decide, AccessRequest, Decision, Effect, Outcome, Reason};
 pub use ids::IdIndex;
 pub use org::{Clause, Duty, Organisation, Unit, UnitIdx};

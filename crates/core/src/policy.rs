@@ -64,8 +64,13 @@ pub struct Duties {
     clause_of: HashMap<PolicyId, ClauseIdx>,
     /// Unit entities with their parents, one per unit, indexed by [`UnitIdx`].
     units: Vec<Entity>,
+    /// The same, as Cedar entities with the hierarchy's transitive closure computed.
+    unit_entities: Entities,
     unit_uids: Vec<EntityUid>,
     action: EntityUid,
+    /// The two entities of every request: the person asking and the resource.
+    subject: EntityUid,
+    object: EntityUid,
     authorizer: Authorizer,
 }
 
@@ -184,7 +189,7 @@ impl Duties {
             .map(|u| uid(UNIT, &u.id))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| vec![duties.problem(None, e, None)])?;
-        let units = org
+        let units: Vec<Entity> = org
             .units()
             .iter()
             .zip(&unit_uids)
@@ -194,8 +199,19 @@ impl Duties {
             })
             .collect();
         let action = uid("Action", "hold").map_err(|e| vec![duties.problem(None, e, None)])?;
-        let compiled =
-            Self { policies, clause_of, units, unit_uids, action, authorizer: Authorizer::new() };
+        let unit_entities = Entities::from_entities(units.iter().cloned(), None)
+            .map_err(|e| vec![duties.problem(None, e.to_string(), None)])?;
+        let compiled = Self {
+            policies,
+            clause_of,
+            units,
+            unit_entities,
+            unit_uids,
+            action,
+            subject: uid(PERSON, "subject").map_err(|e| vec![duties.problem(None, e, None)])?,
+            object: uid(RESOURCE, "object").map_err(|e| vec![duties.problem(None, e, None)])?,
+            authorizer: Authorizer::new(),
+        };
 
         // The entities Bantay builds must fit the schema: a schema that requires an
         // attribute Bantay does not know would make every decision an error.
@@ -234,8 +250,8 @@ impl Duties {
         }
         let parents: HashSet<EntityUid> =
             principal.units.iter().map(|u| self.unit_uids[u.index()].clone()).collect();
-        let person = Entity::new(uid(PERSON, "subject")?, person_attrs, parents)
-            .map_err(|e| e.to_string())?;
+        let person =
+            Entity::new(self.subject.clone(), person_attrs, parents).map_err(|e| e.to_string())?;
         let mut resource_attrs = HashMap::from([
             ("kind".to_owned(), string(resource.kind)),
             ("class".to_owned(), string(resource.class)),
@@ -246,10 +262,21 @@ impl Duties {
         if let Some(port) = resource.port {
             resource_attrs.insert("port".to_owned(), string(port));
         }
-        let object = Entity::new(uid(RESOURCE, "object")?, resource_attrs, HashSet::new())
+        let object = Entity::new(self.object.clone(), resource_attrs, HashSet::new())
             .map_err(|e| e.to_string())?;
-        let all = self.units.iter().cloned().chain([person, object]);
-        Entities::from_entities(all, schema).map_err(|e| e.to_string())
+        match schema {
+            // Validation against the schema checks the units too.
+            Some(schema) => {
+                let all = self.units.iter().cloned().chain([person, object]);
+                Entities::from_entities(all, Some(schema)).map_err(|e| e.to_string())
+            }
+            // The units' hierarchy is closed once, at load; each request adds two entities.
+            None => self
+                .unit_entities
+                .clone()
+                .add_entities([person, object], None)
+                .map_err(|e| e.to_string()),
+        }
     }
 
     /// Plain Cedar: builds the entities and the request and asks the authorizer. This is

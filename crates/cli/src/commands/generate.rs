@@ -1,15 +1,13 @@
 //! `bantay demo generate`: a synthetic organisation as snapshot files.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use bantay_core::Timestamp;
+use bantay_synthetic::{write_snapshot, Shape};
 
 use crate::output::Output;
-use crate::synthetic::{generate, Shape};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -36,30 +34,13 @@ pub struct Args {
 pub fn run(args: &Args, output: Output) -> anyhow::Result<ExitCode> {
     let pack = crate::embedded::load(args.pack.as_deref())?;
     let as_of = Timestamp::parse(&args.as_of).context("--as-of")?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let create = |name: &str| -> anyhow::Result<BufWriter<File>> {
-        let path = args.out.join(name);
-        let file =
-            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        Ok(BufWriter::with_capacity(1 << 20, file))
-    };
-    let (mut p, mut a, mut r, mut g) = (
-        create("persons.csv")?,
-        create("assignments.csv")?,
-        create("resources.csv")?,
-        create("grants.csv")?,
-    );
     let shape = Shape {
         persons: args.persons,
         grants_per_person: args.grants_per_person,
         seed: args.seed,
         as_of,
     };
-    let written = generate(&pack, &shape, &mut p, &mut a, &mut r, &mut g)?;
-    for mut w in [p, a, r, g] {
-        std::io::Write::flush(&mut w)?;
-    }
+    let written = write_snapshot(&pack, &shape, &args.out)?;
     match output {
         Output::Text => println!(
             "wrote {} persons, {} assignments, {} resources and {} grants to {} (as of {as_of})",

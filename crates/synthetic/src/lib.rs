@@ -9,8 +9,11 @@
 //! The same seed gives the same files.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 
+use anyhow::Context;
 use bantay_core::{ClauseIdx, PolicyPack, PortRelation, Profiles, Timestamp, UnitIdx};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -116,6 +119,29 @@ struct Res {
     class: &'static str,
     system: Option<String>,
     port: Option<u16>,
+}
+
+/// Writes `persons.csv`, `assignments.csv`, `resources.csv` and `grants.csv` into `dir`
+/// (created if need be).
+pub fn write_snapshot(pack: &PolicyPack, shape: &Shape, dir: &Path) -> anyhow::Result<Written> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let create = |name: &str| -> anyhow::Result<BufWriter<File>> {
+        let path = dir.join(name);
+        let file =
+            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(BufWriter::with_capacity(1 << 20, file))
+    };
+    let (mut p, mut a, mut r, mut g) = (
+        create("persons.csv")?,
+        create("assignments.csv")?,
+        create("resources.csv")?,
+        create("grants.csv")?,
+    );
+    let written = generate(pack, shape, &mut p, &mut a, &mut r, &mut g)?;
+    for mut w in [p, a, r, g] {
+        w.flush()?;
+    }
+    Ok(written)
 }
 
 /// Writes persons, assignments, resources and grants CSVs to the four writers.
