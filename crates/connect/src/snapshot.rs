@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
 
 use bantay_core::{
-    AssignmentRecord, Finding, GrantRecord, Origin, PersonRecord, PolicyPack, RecordError,
-    ResourceRecord, Scan, ScanBuilder, ScanWorker, Snapshot, SnapshotBuilder, Timestamp,
+    AssignmentRecord, GrantRecord, Origin, PersonRecord, PolicyPack, RecordError, ResourceRecord,
+    Scan, ScanBuilder, ScanReport, ScanWorker, Snapshot, SnapshotBuilder, Timestamp,
 };
 
 use crate::table::{Layout, Record, Table, ASSIGNMENTS, GRANTS, PERSONS, RESOURCES};
@@ -242,26 +242,27 @@ pub fn load_snapshot(files: &SnapshotFiles, pack: &PolicyPack) -> Result<Snapsho
     Ok(b.finish())
 }
 
-/// What a scan read and found.
+/// What a scan read and found. The findings are made as [`ScanReport::findings`] is
+/// read, so that millions of them stream out without being held.
 #[derive(Debug)]
-pub struct ScanOutcome {
+pub struct ScanOutcome<'p> {
     pub at: Timestamp,
     pub persons: usize,
     pub resources: usize,
     pub grants_read: u64,
     pub grants_active: u64,
     pub decisions_evaluated: usize,
-    pub findings: Vec<Finding>,
+    pub report: ScanReport<'p>,
 }
 
 /// Scans a snapshot at `at` with `threads` threads checking grants. Fails whole on the
 /// first bad line (the one with the lowest number, whichever thread finds it).
-pub fn scan_snapshot(
+pub fn scan_snapshot<'p>(
     files: &SnapshotFiles,
-    pack: &PolicyPack,
+    pack: &'p PolicyPack,
     at: Timestamp,
     threads: usize,
-) -> Result<ScanOutcome, ConnectError> {
+) -> Result<ScanOutcome<'p>, ConnectError> {
     let mut b = ScanBuilder::new(pack, at);
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() as usize).unwrap_or(0);
     // Roughly 30 bytes a person and 40 a resource line: enough to avoid rehashing.
@@ -270,16 +271,23 @@ pub fn scan_snapshot(
     read_table(&files.assignments, &ASSIGNMENTS, |_, r| b.assignment(assignment(r)))?;
     read_table(&files.resources, &RESOURCES, |_, r| b.resource(resource(r)))?;
     let scan = b.finish();
-    let workers = check_grants(&files.grants, &scan, threads.max(1))?;
+    let tallies: Vec<_> = check_grants(&files.grants, &scan, threads.max(1))?
+        .into_iter()
+        .map(ScanWorker::into_tally)
+        .collect();
     let grants_file = files.grants.display().to_string();
+    let (persons, resources) = (scan.persons(), scan.resources());
+    let grants_read = tallies.iter().map(|t| t.read).sum();
+    let grants_active = tallies.iter().map(|t| t.active).sum();
+    let report = scan.finish(tallies, &grants_file);
     Ok(ScanOutcome {
         at,
-        persons: scan.persons(),
-        resources: scan.resources(),
-        grants_read: workers.iter().map(|w| w.read).sum(),
-        grants_active: workers.iter().map(|w| w.active).sum(),
-        decisions_evaluated: scan.decisions_evaluated(),
-        findings: scan.findings(workers, &grants_file),
+        persons,
+        resources,
+        grants_read,
+        grants_active,
+        decisions_evaluated: report.scan().decisions_evaluated(),
+        report,
     })
 }
 

@@ -34,7 +34,7 @@ pub use pack::{
 };
 pub use policy::{Duties, PrincipalFacts, ResourceFacts, Verdict};
 pub use rules::{ApprovalChain, DatacenterRules, GrantDurations, Rules, SeparationOfDuties};
-pub use scan::{Finding, Scan, ScanBuilder, ScanWorker, Violation};
+pub use scan::{Finding, Scan, ScanBuilder, ScanReport, ScanWorker, Tally, Violation};
 pub use snapshot::{
     check_resource, parse_clause, parse_period, Assignment, AssignmentRecord, Grant, GrantRecord,
     Origin, Person, PersonIdx, PersonRecord, RecordError, Resource, ResourceIdx, ResourceRecord,

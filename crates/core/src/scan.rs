@@ -272,7 +272,20 @@ pub struct ScanWorker<'s, 'p> {
     pub active: u64,
 }
 
+/// What a worker found, once it is done.
+#[derive(Debug)]
+pub struct Tally {
+    violations: Vec<Violation>,
+    pub read: u64,
+    pub active: u64,
+}
+
 impl ScanWorker<'_, '_> {
+    /// Done: what this worker found, no longer borrowing the scan.
+    pub fn into_tally(self) -> Tally {
+        Tally { violations: self.violations, read: self.read, active: self.active }
+    }
+
     /// Checks one grant, from line `line` of the grants file: records a [`Violation`] when
     /// no duty justifies it and notes its class for separation of duties.
     pub fn check(&mut self, r: GrantRecord<'_>, line: u64) -> Result<(), RecordError> {
@@ -295,10 +308,7 @@ impl ScanWorker<'_, '_> {
         }
         self.active += 1;
         let profile = scan.resource_profile[resource as usize];
-        let ports = PortRelation::of(
-            Some(scan.person_port[person as usize]).filter(|&p| p != 0),
-            Some(scan.resource_port[resource as usize]).filter(|&p| p != 0),
-        );
+        let ports = scan.ports(person, resource);
         let verdict = scan.table.verdict(scan.person_principal[person as usize], profile, ports);
         if !verdict.justifies(clause) {
             self.violations.push(Violation { line, person, resource, clause });
@@ -308,6 +318,55 @@ impl ScanWorker<'_, '_> {
             scan.sod_lines[person as usize * scan.width + at].fetch_min(line, Ordering::Relaxed);
         }
         Ok(())
+    }
+}
+
+/// A finished scan: its findings are made one at a time as they are read, so that
+/// millions of them stream out in constant memory.
+#[derive(Debug)]
+pub struct ScanReport<'p> {
+    scan: Scan<'p>,
+    violations: Vec<Violation>,
+    grants_file: String,
+}
+
+impl ScanReport<'_> {
+    /// Every finding: grants no duty justifies (4.1, or the clause that forbids them), in
+    /// file order, then every separation-of-duties breach, by person.
+    pub fn findings(&self) -> impl Iterator<Item = Finding> + '_ {
+        let scan = &self.scan;
+        let file = self.grants_file.as_str();
+        let unjustified = self.violations.iter().map(move |v| scan.unjustified(*v, file));
+        let breaches = (0..scan.persons.len()).flat_map(move |person| {
+            scan.slots.iter().filter_map(move |slot| scan.breach(person, slot, file))
+        });
+        unjustified.chain(breaches)
+    }
+
+    /// How many findings each clause has, without making them.
+    pub fn counts(&self) -> std::collections::BTreeMap<Clause, usize> {
+        let scan = &self.scan;
+        let mut counts = std::collections::BTreeMap::new();
+        for v in &self.violations {
+            *counts.entry(scan.violation_clause(v)).or_insert(0) += 1;
+        }
+        for person in 0..scan.persons.len() {
+            for slot in &scan.slots {
+                let rule = &scan.pack.rules.separation_of_duties[slot.rule];
+                let row = &scan.sod_lines[person * scan.width..(person + 1) * scan.width];
+                let held = (0..rule.classes.len())
+                    .filter(|&i| row[slot.base + i].load(Ordering::Relaxed) != NO_LINE)
+                    .count();
+                if held > rule.max {
+                    *counts.entry(rule.clause.clone()).or_insert(0) += 1;
+                }
+            }
+        }
+        counts
+    }
+
+    pub fn scan(&self) -> &Scan<'_> {
+        &self.scan
     }
 }
 
@@ -345,61 +404,71 @@ impl<'p> Scan<'p> {
         })
     }
 
-    /// Every finding: the workers' violations as 4.1 findings, by line, then every
-    /// separation-of-duties breach, by person.
-    pub fn findings(&self, workers: Vec<ScanWorker<'_, '_>>, grants_file: &str) -> Vec<Finding> {
+    /// Ends the scan: the workers' violations, in file order, ready to be reported.
+    pub fn finish(self, tallies: Vec<Tally>, grants_file: &str) -> ScanReport<'p> {
         let mut violations: Vec<Violation> =
-            workers.into_iter().flat_map(|w| w.violations).collect();
+            tallies.into_iter().flat_map(|t| t.violations).collect();
         violations.sort_unstable_by_key(|v| v.line);
-        let mut findings = Vec::with_capacity(violations.len());
-        for v in violations {
-            findings.push(self.unjustified(v, grants_file));
+        ScanReport { scan: self, violations, grants_file: grants_file.to_owned() }
+    }
+
+    /// The separation-of-duties breach of one person on one slot, if there is one.
+    fn breach(&self, person: usize, slot: &Slot, grants_file: &str) -> Option<Finding> {
+        let row = &self.sod_lines[person * self.width..(person + 1) * self.width];
+        let rule = &self.pack.rules.separation_of_duties[slot.rule];
+        let held_count = (0..rule.classes.len())
+            .filter(|&i| row[slot.base + i].load(Ordering::Relaxed) != NO_LINE)
+            .count();
+        if held_count <= rule.max {
+            return None;
         }
-        for person in 0..self.persons.len() {
-            let row = &self.sod_lines[person * self.width..(person + 1) * self.width];
-            for slot in &self.slots {
-                let rule = &self.pack.rules.separation_of_duties[slot.rule];
-                let held_count = (0..rule.classes.len())
-                    .filter(|&i| row[slot.base + i].load(Ordering::Relaxed) != NO_LINE)
-                    .count();
-                if held_count <= rule.max {
-                    continue;
-                }
-                let held: Vec<(&str, u32)> = rule
-                    .classes
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, c)| {
-                        let line = row[slot.base + i].load(Ordering::Relaxed);
-                        (line != NO_LINE).then_some((c.as_str(), line))
-                    })
-                    .collect();
-                if held.len() > rule.max {
-                    let classes: Vec<&str> = held.iter().map(|(c, _)| *c).collect();
-                    findings.push(Finding {
-                        clause: rule.clause.clone(),
-                        person: self.persons.name(person as u32).to_owned(),
-                        resources: Vec::new(),
-                        message: format!(
-                            "holds {} on {} at {}: more than {} of {}",
-                            list(&classes),
-                            slot.system,
-                            self.at,
-                            rule.max,
-                            list(&rule.classes.iter().map(String::as_str).collect::<Vec<_>>())
-                        ),
-                        evidence: held
-                            .iter()
-                            .map(|&(_, line)| Origin {
-                                file: grants_file.to_owned(),
-                                line: u64::from(line),
-                            })
-                            .collect(),
-                    });
-                }
-            }
+        let held: Vec<(&str, u32)> = rule
+            .classes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let line = row[slot.base + i].load(Ordering::Relaxed);
+                (line != NO_LINE).then_some((c.as_str(), line))
+            })
+            .collect();
+        let classes: Vec<&str> = held.iter().map(|(c, _)| *c).collect();
+        Some(Finding {
+            clause: rule.clause.clone(),
+            person: self.persons.name(person as u32).to_owned(),
+            resources: Vec::new(),
+            message: format!(
+                "holds {} on {} at {}: more than {} of {}",
+                list(&classes),
+                slot.system,
+                self.at,
+                rule.max,
+                list(&rule.classes.iter().map(String::as_str).collect::<Vec<_>>())
+            ),
+            evidence: held
+                .iter()
+                .map(|&(_, line)| Origin { file: grants_file.to_owned(), line: u64::from(line) })
+                .collect(),
+        })
+    }
+
+    /// The clause a violation is reported under: what forbids it, else 4.1.
+    fn violation_clause(&self, v: &Violation) -> Clause {
+        let verdict = self.table.verdict(
+            self.person_principal[v.person as usize],
+            self.resource_profile[v.resource as usize],
+            self.ports(v.person, v.resource),
+        );
+        match verdict.forbidding.iter().next() {
+            Some(c) => self.pack.clauses.info(c).clause.clone(),
+            None => crate::decision::rule_clause(self.pack, "4.1"),
         }
-        findings
+    }
+
+    fn ports(&self, person: u32, resource: u32) -> PortRelation {
+        PortRelation::of(
+            Some(self.person_port[person as usize]).filter(|&p| p != 0),
+            Some(self.resource_port[resource as usize]).filter(|&p| p != 0),
+        )
     }
 
     fn unjustified(&self, v: Violation, grants_file: &str) -> Finding {
@@ -408,10 +477,7 @@ impl<'p> Scan<'p> {
         let resource = self.resources.name(v.resource);
         let profile =
             self.table.profiles().resource_profile(self.resource_profile[v.resource as usize]);
-        let ports = PortRelation::of(
-            Some(self.person_port[v.person as usize]).filter(|&p| p != 0),
-            Some(self.resource_port[v.resource as usize]).filter(|&p| p != 0),
-        );
+        let ports = self.ports(v.person, v.resource);
         let principal = self.person_principal[v.person as usize];
         let verdict =
             self.table.verdict(principal, self.resource_profile[v.resource as usize], ports);

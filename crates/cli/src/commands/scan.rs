@@ -42,24 +42,16 @@ pub fn run(args: &Args, output: Output) -> anyhow::Result<ExitCode> {
         Output::Json => json(&mut out, &outcome, args.summary)?,
     }
     out.flush()?;
-    Ok(if outcome.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if counts(&outcome).is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn counts(outcome: &ScanOutcome) -> Vec<(String, usize)> {
-    let mut by_clause: Vec<(String, usize)> = Vec::new();
-    for f in &outcome.findings {
-        match by_clause.iter_mut().find(|(c, _)| c == f.clause.as_str()) {
-            Some((_, n)) => *n += 1,
-            None => by_clause.push((f.clause.to_string(), 1)),
-        }
-    }
-    by_clause.sort();
-    by_clause
+fn counts(outcome: &ScanOutcome<'_>) -> Vec<(String, usize)> {
+    outcome.report.counts().into_iter().map(|(c, n)| (c.to_string(), n)).collect()
 }
 
-fn text(out: &mut impl Write, outcome: &ScanOutcome, summary: bool) -> anyhow::Result<()> {
+fn text(out: &mut impl Write, outcome: &ScanOutcome<'_>, summary: bool) -> anyhow::Result<()> {
     if !summary {
-        for f in &outcome.findings {
+        for f in outcome.report.findings() {
             let evidence: Vec<String> =
                 f.evidence.iter().map(|o| format!("{}:{}", o.file, o.line)).collect();
             writeln!(
@@ -82,16 +74,17 @@ fn text(out: &mut impl Write, outcome: &ScanOutcome, summary: bool) -> anyhow::R
         outcome.grants_active,
         outcome.decisions_evaluated
     )?;
-    if outcome.findings.is_empty() {
+    let counts = counts(outcome);
+    if counts.is_empty() {
         writeln!(out, "no findings")?;
     }
-    for (clause, n) in counts(outcome) {
+    for (clause, n) in counts {
         writeln!(out, "{clause}: {n} finding{}", if n == 1 { "" } else { "s" })?;
     }
     Ok(())
 }
 
-fn json(out: &mut impl Write, outcome: &ScanOutcome, summary: bool) -> anyhow::Result<()> {
+fn json(out: &mut impl Write, outcome: &ScanOutcome<'_>, summary: bool) -> anyhow::Result<()> {
     let by_clause: serde_json::Map<String, serde_json::Value> =
         counts(outcome).into_iter().map(|(c, n)| (c, n.into())).collect();
     let head = serde_json::json!({
@@ -106,11 +99,11 @@ fn json(out: &mut impl Write, outcome: &ScanOutcome, summary: bool) -> anyhow::R
     write!(out, "{{\"summary\":{head}")?;
     if !summary {
         write!(out, ",\"findings\":[")?;
-        for (i, f) in outcome.findings.iter().enumerate() {
+        for (i, f) in outcome.report.findings().enumerate() {
             if i > 0 {
                 out.write_all(b",\n")?;
             }
-            serde_json::to_writer(&mut *out, f)?;
+            serde_json::to_writer(&mut *out, &f)?;
         }
         write!(out, "]")?;
     }
