@@ -4,4 +4,5 @@ pub mod explain;
 pub mod generate;
 pub mod scan;
 pub mod table;
+pub mod test;
 pub mod validate;

@@ -51,6 +51,12 @@ enum PolicyCommand {
         /// The pack directory; the shipped CMO 04-2019 pack when omitted.
         dir: Option<PathBuf>,
     },
+    /// Run the pack's decision cases (DIR/tests/*.toml): each names a request and the
+    /// decision, with its clauses, that the pack must reach.
+    Test {
+        /// The pack directory; the shipped pack and policy/cmo-04-2019/tests when omitted.
+        dir: Option<PathBuf>,
+    },
     /// Decide one request and say why, clause by clause.
     Explain(commands::explain::Args),
     /// Print the pack's decisions as a table: which unit may hold which class on which
@@ -73,6 +79,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Policy(PolicyCommand::Validate { dir }) => {
             commands::validate::run(dir.as_deref(), cli.output)
+        }
+        Command::Policy(PolicyCommand::Test { dir }) => {
+            commands::test::run(dir.as_deref(), cli.output)
         }
         Command::Policy(PolicyCommand::Table { pack }) => {
             commands::table::run(pack.as_deref(), cli.output)

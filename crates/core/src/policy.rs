@@ -343,7 +343,11 @@ fn check_permit_scope(
     };
     let scoped = match scope {
         PrincipalConstraint::In(uid) if uid.type_name().to_string() == UNIT => {
-            org.find(uid.id().unescaped())
+            match org.units().iter().position(|u| u.id == uid.id().unescaped()) {
+                Some(i) => org.find(&org.units()[i].id),
+                // An unknown unit is reported once, by the literal check.
+                None => return,
+            }
         }
         _ => None,
     };

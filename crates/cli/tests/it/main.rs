@@ -1,0 +1,42 @@
+//! The `bantay` binary, driven as a person or a script would: exit codes, output and error
+//! text. On failure each test prints the command, its output and its stderr.
+
+mod commands;
+
+use std::path::Path;
+use std::process::Command;
+
+/// What a run of `bantay` printed and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub command: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "$ {}\nexit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.command, self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `bantay ARGS` in `dir`.
+pub fn bantay(dir: &Path, args: &[&str]) -> Run {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_bantay")).args(args).current_dir(dir).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        command: format!("bantay {}", args.join(" ")),
+    }
+}
+
+/// The repository root, where `policy/` and `demo/` are.
+pub fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
