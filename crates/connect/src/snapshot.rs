@@ -202,31 +202,19 @@ fn first_line_of(chunk: &Chunk) -> Option<String> {
 }
 
 fn person<'a>(r: &Record<'a>) -> PersonRecord<'a> {
-    PersonRecord { id: &r[0], name: &r[1], port: &r[2] }
+    PersonRecord { id: r[0], name: r[1], port: r[2] }
 }
 
 fn assignment<'a>(r: &Record<'a>) -> AssignmentRecord<'a> {
-    AssignmentRecord {
-        person: &r[0],
-        unit: &r[1],
-        valid_from: &r[2],
-        valid_until: &r[3],
-        order: &r[4],
-    }
+    AssignmentRecord { person: r[0], unit: r[1], valid_from: r[2], valid_until: r[3], order: r[4] }
 }
 
 fn resource<'a>(r: &Record<'a>) -> ResourceRecord<'a> {
-    ResourceRecord { id: &r[0], kind: &r[1], class: &r[2], system: &r[3], port: &r[4] }
+    ResourceRecord { id: r[0], kind: r[1], class: r[2], system: r[3], port: r[4] }
 }
 
 fn grant<'a>(r: &Record<'a>) -> GrantRecord<'a> {
-    GrantRecord {
-        person: &r[0],
-        resource: &r[1],
-        clause: &r[2],
-        valid_from: &r[3],
-        valid_until: &r[4],
-    }
+    GrantRecord { person: r[0], resource: r[1], clause: r[2], valid_from: r[3], valid_until: r[4] }
 }
 
 /// Loads a whole snapshot into memory (for decisions and small organisations).

@@ -55,7 +55,7 @@ impl IdIndex {
         table.insert_unique(hash, idx, |&i| {
             let i = i as usize;
             let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            hasher.hash_one(arena[start..ends[i] as usize].as_bytes())
+            hasher.hash_one(&arena.as_bytes()[start..ends[i] as usize])
         });
         Ok(idx)
     }

@@ -113,6 +113,9 @@ const UNIT_SHARES: &[(&str, u32)] = &[
     ("MISTG", 2),
 ];
 
+/// What a unit's duties justify for a person at a port: (resource, clause) pairs.
+type Candidates = Vec<(u32, ClauseIdx)>;
+
 struct Res {
     id: String,
     kind: &'static str,
@@ -188,8 +191,8 @@ pub fn generate(
     }
     let table = profiles.compile(&pack.duties);
     // What each unit's duties justify, per person port: (resource, clause) pairs.
-    let mut candidates: HashMap<(UnitIdx, Option<u16>), Vec<(u32, ClauseIdx)>> = HashMap::new();
-    let mut justified = |unit: UnitIdx, port: Option<u16>| -> Vec<(u32, ClauseIdx)> {
+    let mut candidates: HashMap<(UnitIdx, Option<u16>), Candidates> = HashMap::new();
+    let mut justified = |unit: UnitIdx, port: Option<u16>| -> Candidates {
         candidates
             .entry((unit, port))
             .or_insert_with(|| {

@@ -1,6 +1,9 @@
 //! The `bantay` binary, driven as a person or a script would: exit codes, output and error
 //! text. On failure each test prints the command, its output and its stderr.
 
+// Tests fail loudly: helpers outside #[test] functions may unwrap and panic too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod commands;
 
 use std::path::Path;

@@ -1,5 +1,8 @@
 //! The readers' integration tests: one binary (STYLE.md, "Tests").
 
+// Tests fail loudly: helpers outside #[test] functions may unwrap and panic too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod bad_input;
 mod scan;
 
