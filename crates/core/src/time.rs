@@ -74,7 +74,7 @@ pub fn parse_bytes(b: &[u8]) -> Result<Timestamp, &'static str> {
     let days = days_from_civil(year, month, day);
     let rest = &b[10..];
     if rest.is_empty() {
-        return Ok(Timestamp(days * SECONDS_PER_DAY - MANILA_OFFSET_SECONDS));
+        return in_range(days * SECONDS_PER_DAY - MANILA_OFFSET_SECONDS);
     }
     if rest[0] != b'T' && rest[0] != b' ' {
         return Err("expected `T` between the date and the time");
@@ -123,7 +123,19 @@ pub fn parse_bytes(b: &[u8]) -> Result<Timestamp, &'static str> {
         }
         _ => return Err("expected nothing, `Z` or an offset like +08:00 after the time"),
     };
-    Ok(Timestamp(days * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second - offset))
+    in_range(days * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second - offset)
+}
+
+/// Bantay's instants lie within the years 1000 to 9999 on the Manila clock, so that every
+/// one prints as a four-digit year and reads back the same.
+fn in_range(t: i64) -> Result<Timestamp, &'static str> {
+    let first = days_from_civil(1000, 1, 1) * SECONDS_PER_DAY - MANILA_OFFSET_SECONDS;
+    let last = days_from_civil(10_000, 1, 1) * SECONDS_PER_DAY - MANILA_OFFSET_SECONDS;
+    if (first..last).contains(&t) {
+        Ok(Timestamp(t))
+    } else {
+        Err("out of range: Bantay keeps times from the year 1000 to 9999")
+    }
 }
 
 fn digits(b: &[u8]) -> Option<i64> {
@@ -246,6 +258,8 @@ mod tests {
             ("2026-03-01T25:00", "out of range"),
             ("2026-03-01T08:00+8", "offset"),
             ("", "too short"),
+            ("0999-12-31", "out of range"),
+            ("1000-01-01T00:00+09:00", "out of range"),
         ] {
             let e = Timestamp::parse(text).unwrap_err().to_string();
             assert!(e.contains(why), "{text}: {e}");
