@@ -17,8 +17,9 @@ use crate::ids::IdIndex;
 use crate::org::{Clause, UnitIdx};
 use crate::pack::PolicyPack;
 use crate::snapshot::{
-    check_resource, parse_clause, parse_period, AssignmentRecord, GrantRecord, Origin,
-    PersonRecord, RecordError, ResourceRecord,
+    check_port_scoped, check_resource, duplicate_id, empty_id, find_unit, parse_clause,
+    parse_period, unknown_person, unknown_port, unknown_resource, AssignmentRecord, GrantRecord,
+    Origin, PersonRecord, RecordError, ResourceRecord,
 };
 use crate::time::Timestamp;
 
@@ -74,54 +75,28 @@ impl<'p> ScanBuilder<'p> {
         if port.is_empty() {
             return Ok(0);
         }
-        self.ports.get(port).copied().ok_or_else(|| RecordError {
-            field: "port",
-            message: format!("`{port}` is not a port of the pack (resources.toml `ports`)"),
-        })
+        self.ports.get(port).copied().ok_or_else(|| unknown_port(port))
     }
 
     pub fn person(&mut self, r: PersonRecord<'_>) -> Result<(), RecordError> {
         if r.id.is_empty() {
-            return Err(RecordError {
-                field: "id",
-                message: "is empty; every person needs an id".into(),
-            });
+            return Err(empty_id("person"));
         }
         let port = self.port(r.port)?;
-        self.persons.insert(r.id).map_err(|_| RecordError {
-            field: "id",
-            message: format!("person `{}` is listed twice; ids must be unique", r.id),
-        })?;
+        self.persons.insert(r.id).map_err(|_| duplicate_id("person", r.id))?;
         self.person_port.push(port);
         Ok(())
     }
 
     pub fn assignment(&mut self, r: AssignmentRecord<'_>) -> Result<(), RecordError> {
-        let person =
-            self.persons.get_near(r.person, self.last_person).ok_or_else(|| RecordError {
-                field: "person",
-                message: format!("`{}` is not in persons.csv", r.person),
-            })?;
+        let person = self
+            .persons
+            .get_near(r.person, self.last_person)
+            .ok_or_else(|| unknown_person(r.person))?;
         self.last_person = person;
-        let unit = self.pack.org.find(r.unit).ok_or_else(|| RecordError {
-            field: "unit",
-            message: format!(
-                "`{}` is not a unit; units: {}",
-                r.unit,
-                self.pack.org.units().iter().map(|u| u.id.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        })?;
+        let unit = find_unit(self.pack, r.unit)?;
         let period = parse_period(r.valid_from, r.valid_until)?;
-        if self.pack.org.unit(unit).port_scoped && self.person_port[person as usize] == 0 {
-            return Err(RecordError {
-                field: "unit",
-                message: format!(
-                    "{} is port-scoped, but person `{}` has no port; give them one in persons.csv",
-                    self.pack.org.unit(unit).id,
-                    r.person
-                ),
-            });
-        }
+        check_port_scoped(self.pack, unit, r.person, self.person_port[person as usize] != 0)?;
         if period.contains(self.at) {
             self.active.push((person, unit));
         }
@@ -131,10 +106,7 @@ impl<'p> ScanBuilder<'p> {
     pub fn resource(&mut self, r: ResourceRecord<'_>) -> Result<(), RecordError> {
         check_resource(self.pack, r)?;
         let port = self.port(r.port)?;
-        self.resources.insert(r.id).map_err(|_| RecordError {
-            field: "id",
-            message: format!("resource `{}` is listed twice; ids must be unique", r.id),
-        })?;
+        self.resources.insert(r.id).map_err(|_| duplicate_id("resource", r.id))?;
         let system = (!r.system.is_empty()).then_some(r.system);
         let profile = self.profiles.resource(r.kind, r.class, system, port != 0);
         self.resource_profile.push(profile);
@@ -290,16 +262,13 @@ impl ScanWorker<'_, '_> {
     /// no duty justifies it and notes its class for separation of duties.
     pub fn check(&mut self, r: GrantRecord<'_>, line: u64) -> Result<(), RecordError> {
         let scan = self.scan;
-        let person =
-            scan.persons.get_near(r.person, self.last_person).ok_or_else(|| RecordError {
-                field: "person",
-                message: format!("`{}` is not in persons.csv", r.person),
-            })?;
+        let person = scan
+            .persons
+            .get_near(r.person, self.last_person)
+            .ok_or_else(|| unknown_person(r.person))?;
         self.last_person = person;
-        let resource = scan.resources.get(r.resource).ok_or_else(|| RecordError {
-            field: "resource",
-            message: format!("`{}` is not in resources.csv", r.resource),
-        })?;
+        let resource =
+            scan.resources.get(r.resource).ok_or_else(|| unknown_resource(r.resource))?;
         let clause = scan.clause(r.clause)?;
         let period = parse_period(r.valid_from, r.valid_until)?;
         self.read += 1;

@@ -160,6 +160,57 @@ pub struct GrantRecord<'a> {
     pub valid_until: &'a str,
 }
 
+// What can be wrong with a record, worded once for both the in-memory snapshot and the
+// streaming scan.
+
+pub(crate) fn empty_id(what: &str) -> RecordError {
+    record_error("id", format!("is empty; every {what} needs an id"))
+}
+
+pub(crate) fn duplicate_id(what: &str, id: &str) -> RecordError {
+    record_error("id", format!("{what} `{id}` is listed twice; ids must be unique"))
+}
+
+pub(crate) fn unknown_person(id: &str) -> RecordError {
+    record_error("person", format!("`{id}` is not in persons.csv"))
+}
+
+pub(crate) fn unknown_resource(id: &str) -> RecordError {
+    record_error("resource", format!("`{id}` is not in resources.csv"))
+}
+
+pub(crate) fn unknown_port(port: &str) -> RecordError {
+    record_error("port", format!("`{port}` is not a port of the pack (resources.toml `ports`)"))
+}
+
+/// The unit an assignment names, by id or alias.
+pub(crate) fn find_unit(pack: &PolicyPack, name: &str) -> Result<UnitIdx, RecordError> {
+    pack.org.find(name).ok_or_else(|| {
+        let units: Vec<&str> = pack.org.units().iter().map(|u| u.id.as_str()).collect();
+        record_error("unit", format!("`{name}` is not a unit; units: {}", units.join(", ")))
+    })
+}
+
+/// A port-scoped unit (PDMU) needs people who serve a port.
+pub(crate) fn check_port_scoped(
+    pack: &PolicyPack,
+    unit: UnitIdx,
+    person: &str,
+    has_port: bool,
+) -> Result<(), RecordError> {
+    let unit = pack.org.unit(unit);
+    if unit.port_scoped && !has_port {
+        return Err(record_error(
+            "unit",
+            format!(
+                "{} is port-scoped, but person `{person}` has no port; give them one in persons.csv",
+                unit.id
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn optional(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
@@ -192,19 +243,13 @@ impl<'p> SnapshotBuilder<'p> {
 
     pub fn person(&mut self, r: PersonRecord<'_>) -> Result<PersonIdx, RecordError> {
         if r.id.is_empty() {
-            return Err(record_error("id", "is empty; every person needs an id"));
+            return Err(empty_id("person"));
         }
         if self.snapshot.person_index.contains_key(r.id) {
-            return Err(record_error(
-                "id",
-                format!("person `{}` is listed twice; ids must be unique", r.id),
-            ));
+            return Err(duplicate_id("person", r.id));
         }
         if !r.port.is_empty() && !self.pack.catalog.has_port(r.port) {
-            return Err(record_error(
-                "port",
-                format!("`{}` is not a port of the pack (resources.toml `ports`)", r.port),
-            ));
+            return Err(unknown_port(r.port));
         }
         let idx = PersonIdx(self.snapshot.persons.len() as u32);
         self.snapshot.persons.push(Person {
@@ -220,35 +265,10 @@ impl<'p> SnapshotBuilder<'p> {
 
     pub fn assignment(&mut self, r: AssignmentRecord<'_>) -> Result<(), RecordError> {
         let person = self.known_person(r.person)?;
-        let unit = self.pack.org.find(r.unit).ok_or_else(|| {
-            record_error(
-                "unit",
-                format!(
-                    "`{}` is not a unit; units: {}",
-                    r.unit,
-                    self.pack
-                        .org
-                        .units()
-                        .iter()
-                        .map(|u| u.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })?;
+        let unit = find_unit(self.pack, r.unit)?;
         let period = parse_period(r.valid_from, r.valid_until)?;
-        if self.pack.org.unit(unit).port_scoped
-            && self.snapshot.persons[person.0 as usize].port.is_none()
-        {
-            return Err(record_error(
-                "unit",
-                format!(
-                    "{} is port-scoped, but person `{}` has no port; give them one in persons.csv",
-                    self.pack.org.unit(unit).id,
-                    r.person
-                ),
-            ));
-        }
+        let has_port = self.snapshot.persons[person.0 as usize].port.is_some();
+        check_port_scoped(self.pack, unit, r.person, has_port)?;
         let n = self.snapshot.assignments.len() as u32;
         self.snapshot.assignments.push(Assignment {
             person,
@@ -263,10 +283,7 @@ impl<'p> SnapshotBuilder<'p> {
     pub fn resource(&mut self, r: ResourceRecord<'_>) -> Result<ResourceIdx, RecordError> {
         check_resource(self.pack, r)?;
         if self.snapshot.resource_index.contains_key(r.id) {
-            return Err(record_error(
-                "id",
-                format!("resource `{}` is listed twice; ids must be unique", r.id),
-            ));
+            return Err(duplicate_id("resource", r.id));
         }
         let idx = ResourceIdx(self.snapshot.resources.len() as u32);
         self.snapshot.resources.push(Resource {
@@ -294,9 +311,7 @@ impl<'p> SnapshotBuilder<'p> {
     }
 
     fn known_person(&self, id: &str) -> Result<PersonIdx, RecordError> {
-        self.snapshot
-            .person(id)
-            .ok_or_else(|| record_error("person", format!("`{id}` is not in persons.csv")))
+        self.snapshot.person(id).ok_or_else(|| unknown_person(id))
     }
 
     pub fn finish(self) -> Snapshot {
@@ -308,7 +323,7 @@ impl<'p> SnapshotBuilder<'p> {
 pub fn check_resource(pack: &PolicyPack, r: ResourceRecord<'_>) -> Result<(), RecordError> {
     let catalog = &pack.catalog;
     if r.id.is_empty() {
-        return Err(record_error("id", "is empty; every resource needs an id"));
+        return Err(empty_id("resource"));
     }
     if !catalog.has_kind(r.kind) {
         return Err(record_error(
@@ -331,10 +346,7 @@ pub fn check_resource(pack: &PolicyPack, r: ResourceRecord<'_>) -> Result<(), Re
         ));
     }
     if !r.port.is_empty() && !catalog.has_port(r.port) {
-        return Err(record_error(
-            "port",
-            format!("`{}` is not a port of the pack (resources.toml `ports`)", r.port),
-        ));
+        return Err(unknown_port(r.port));
     }
     Ok(())
 }
