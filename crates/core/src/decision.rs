@@ -66,26 +66,31 @@ pub fn decide(pack: &PolicyPack, snapshot: &Snapshot, request: &AccessRequest) -
     let person = &snapshot.persons[request.person.0 as usize];
     let resource = &snapshot.resources[request.resource.0 as usize];
     let units = snapshot.units_at(request.person, request.at);
-    let verdict = pack.duties.evaluate(
-        PrincipalFacts { units: &units, port: person.port.as_deref() },
-        ResourceFacts {
-            kind: &resource.kind,
-            class: &resource.class,
-            system: resource.system.as_deref(),
-            port: resource.port.as_deref(),
-        },
-    );
+    let principal = PrincipalFacts { units: &units, port: person.port.as_deref() };
+    let facts = ResourceFacts {
+        kind: &resource.kind,
+        class: &resource.class,
+        system: resource.system.as_deref(),
+        port: resource.port.as_deref(),
+    };
+    let verdict = pack.duties.evaluate(principal, facts);
     let mut reasons = duty_reasons(pack, &verdict, &request.clause, |clause| {
         let unit_names: Vec<&str> = units.iter().map(|&u| pack.org.unit(u).id.as_str()).collect();
-        explain_unjustified(
-            pack,
-            clause,
-            &unit_names,
-            &person.id,
-            &resource.id,
-            &resource.class,
-            request.at,
-        )
+        let holding = Holding {
+            person: &person.id,
+            units: &unit_names,
+            person_port: person.port.as_deref(),
+            resource: &resource.id,
+            class: &resource.class,
+            resource_port: resource.port.as_deref(),
+            at: request.at,
+            only_the_port_differs: person.port.is_some() && person.port != resource.port && {
+                let here = ResourceFacts { port: person.port.as_deref(), ..facts };
+                let verdict = pack.duties.evaluate(principal, here);
+                pack.clauses.find(clause).is_some_and(|c| verdict.justifies(c))
+            },
+        };
+        explain_unjustified(pack, clause, &holding)
     });
     for rule in &pack.rules.separation_of_duties {
         if let Some(reason) = separation_reason(
@@ -166,40 +171,54 @@ pub(crate) fn rule_clause(pack: &PolicyPack, number: &str) -> Clause {
         .unwrap_or_else(Clause::placeholder)
 }
 
+/// A person holding (or asking for) a privilege on a resource: what a denial explains.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Holding<'a> {
+    pub person: &'a str,
+    pub units: &'a [&'a str],
+    pub person_port: Option<&'a str>,
+    pub resource: &'a str,
+    pub class: &'a str,
+    pub resource_port: Option<&'a str>,
+    pub at: Timestamp,
+    /// Whether the cited duty would cover this were the resource at the person's port.
+    pub only_the_port_differs: bool,
+}
+
 /// Why a cited clause does not justify a privilege, in the requester's words.
-pub(crate) fn explain_unjustified(
-    pack: &PolicyPack,
-    cited: &Clause,
-    units: &[&str],
-    person: &str,
-    resource: &str,
-    class: &str,
-    at: Timestamp,
-) -> String {
+pub(crate) fn explain_unjustified(pack: &PolicyPack, cited: &Clause, h: &Holding<'_>) -> String {
+    let Holding { person, units, resource, class, at, .. } = *h;
     if units.is_empty() {
         return format!(
             "denied by 4.1: {person} is assigned to no unit on {at}, so no duty justifies privileged access"
         );
     }
-    let in_units = units.join(" and ");
-    match pack.org.duty(cited) {
-        None => format!("denied by 4.1: {cited} is not a duty of the order, so it cannot justify {class} on {resource}"),
-        Some((owner, duty)) => {
-            let owner = &pack.org.unit(owner).id;
-            let owner_unit = pack.org.find(owner);
-            let holds_duty = units.iter().any(|u| {
-                pack.org.find(u).zip(owner_unit).is_some_and(|(u, o)| pack.org.is_within(u, o))
-            });
-            if holds_duty {
-                format!("denied by 4.1: {cited} {} does not cover {class} on {resource}", duty.title)
-            } else {
-                format!(
-                    "denied by 4.1: {cited} {} is a duty of {owner}, and {person} is in {in_units} on {at}",
-                    duty.title
-                )
-            }
-        }
+    let Some((owner, duty)) = pack.org.duty(cited) else {
+        return format!(
+            "denied by 4.1: {cited} is not a duty of the order, so it cannot justify {class} on {resource}"
+        );
+    };
+    let holds_duty =
+        units.iter().any(|u| pack.org.find(u).is_some_and(|u| pack.org.is_within(u, owner)));
+    let owner = pack.org.unit(owner);
+    if !holds_duty {
+        return format!(
+            "denied by 4.1: {cited} {} is a duty of {}, and {person} is in {} on {at}",
+            duty.title,
+            owner.id,
+            units.join(" and ")
+        );
     }
+    if h.only_the_port_differs {
+        let place =
+            h.resource_port.map_or_else(|| "is at no port".to_owned(), |p| format!("is at {p}"));
+        let serves = h.person_port.unwrap_or("no port");
+        return format!(
+            "denied by 4.1: {cited} {} covers the person's own port only; {resource} {place} and {person} serves {serves}",
+            duty.title
+        );
+    }
+    format!("denied by 4.1: {cited} {} does not cover {class} on {resource}", duty.title)
 }
 
 /// The separation-of-duties reason for a request, if the rule applies to it: it denies

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::clauses::ClauseIdx;
 use crate::compiled::{DecisionTable, PortRelation, Profiles};
-use crate::decision::{duty_reasons, explain_unjustified, list, Effect};
+use crate::decision::{duty_reasons, explain_unjustified, list, Effect, Holding};
 use crate::ids::IdIndex;
 use crate::org::{Clause, UnitIdx};
 use crate::pack::PolicyPack;
@@ -460,7 +460,26 @@ impl<'p> Scan<'p> {
             .collect();
         let cited = &pack.clauses.info(v.clause).clause;
         let reasons = duty_reasons(pack, verdict, cited, |c| {
-            explain_unjustified(pack, c, &units, person, resource, &profile.class, self.at)
+            let port = |p: u16| (p != 0).then(|| pack.catalog.ports[usize::from(p) - 1].as_str());
+            let holding = Holding {
+                person,
+                units: &units,
+                person_port: port(self.person_port[v.person as usize]),
+                resource,
+                class: &profile.class,
+                resource_port: port(self.resource_port[v.resource as usize]),
+                at: self.at,
+                only_the_port_differs: ports == PortRelation::Different
+                    && self
+                        .table
+                        .verdict(
+                            principal,
+                            self.resource_profile[v.resource as usize],
+                            PortRelation::Same,
+                        )
+                        .justifies(v.clause),
+            };
+            explain_unjustified(pack, c, &holding)
         });
         let denial = reasons.into_iter().find(|r| r.effect == Effect::Denies);
         let (clause, message) = match denial {

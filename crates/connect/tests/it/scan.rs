@@ -47,6 +47,8 @@ fn finds_each_kind_with_its_evidence() {
         messages[3]
     );
     assert!(messages[4].contains("holds os, database and application on CPS"), "{}", messages[4]);
+    let port = "1.4 On-site technical support at the ports covers the person's own port only; ep-davao-1 is at Davao and P2 serves Cebu";
+    assert!(messages[1].contains(port), "{}", messages[1]);
     assert!(findings[0].evidence[0].file.ends_with("grants.csv"));
     let counts: Vec<(String, usize)> =
         outcome.report.counts().into_iter().map(|(c, n)| (c.to_string(), n)).collect();
