@@ -12,7 +12,9 @@ use bantay_core::{
     Scan, ScanBuilder, ScanReport, ScanWorker, Snapshot, SnapshotBuilder, Timestamp,
 };
 
-use crate::table::{Layout, Record, Table, ASSIGNMENTS, GRANTS, PERSONS, RESOURCES};
+use crate::table::{
+    wrong_width, Layout, Record, Table, ASSIGNMENTS, GRANTS, MAX_COLUMNS, PERSONS, RESOURCES,
+};
 use crate::ConnectError;
 
 /// The four files of a snapshot, each `NAME.csv` or `NAME.jsonl`.
@@ -147,9 +149,14 @@ fn for_each_record(
         let line = chunk.first_line + memchr::memchr_iter(b'\n', before).count() as u64;
         ConnectError::record(path, line, None, "is not UTF-8 text; save the file as UTF-8")
     })?;
+    let bytes = text.as_bytes();
+    if let Layout::Csv { positions, width } = layout {
+        if memchr::memchr(b'"', bytes).is_none() {
+            return for_each_plain_record(path, positions, *width, text, chunk, skip_header, f);
+        }
+    }
     let mut number = chunk.first_line;
     let mut start = 0;
-    let bytes = text.as_bytes();
     while start < bytes.len() {
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |k| start + k);
         let line = &text[start..end];
@@ -163,6 +170,54 @@ fn for_each_record(
                 .map_err(|e| ConnectError::record(path, number, Some(e.field), e.message))?;
         }
         start = end + 1;
+        number += 1;
+    }
+    Ok(())
+}
+
+/// The fast path of [`for_each_record`] for CSV with no quotes, the common case: one SIMD
+/// pass over the chunk finds every comma and line break, and every field borrows from it.
+fn for_each_plain_record(
+    path: &Path,
+    positions: &[Option<usize>; MAX_COLUMNS],
+    width: usize,
+    text: &str,
+    chunk: &Chunk,
+    skip_header: bool,
+    mut f: impl FnMut(u64, &Record<'_>) -> Result<(), RecordError>,
+) -> Result<(), ConnectError> {
+    let bytes = text.as_bytes();
+    let mut fields = [""; 16];
+    let (mut n, mut field_start, mut number) = (0, 0, chunk.first_line);
+    let separators = memchr::memchr2_iter(b',', b'\n', bytes).chain(std::iter::once(bytes.len()));
+    for at in separators {
+        if let Some(slot) = fields.get_mut(n) {
+            *slot = text.get(field_start..at).unwrap_or("");
+        }
+        n += 1;
+        field_start = at + 1;
+        if at < bytes.len() && bytes[at] == b',' {
+            continue;
+        }
+        // The end of a line.
+        if let Some(last) = fields.get_mut(n - 1) {
+            *last = last.strip_suffix('\r').unwrap_or(last);
+        }
+        let empty = n == 1 && fields[0].is_empty();
+        if !(empty || (skip_header && number == chunk.first_line)) {
+            if n != width {
+                return Err(ConnectError::record(path, number, None, wrong_width(n, width)));
+            }
+            let mut record: Record<'_> = [""; MAX_COLUMNS];
+            for (col, pos) in positions.iter().enumerate() {
+                if let Some(p) = pos {
+                    record[col] = fields[*p];
+                }
+            }
+            f(number, &record)
+                .map_err(|e| ConnectError::record(path, number, Some(e.field), e.message))?;
+        }
+        n = 0;
         number += 1;
     }
     Ok(())

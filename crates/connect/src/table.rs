@@ -96,9 +96,7 @@ impl Table {
         match layout {
             Layout::Csv { positions, width } => {
                 let line = line.strip_suffix('\r').unwrap_or(line);
-                let wrong_width = |found: usize| {
-                    (None, format!("{found} fields, but the header has {width}; quote a field that holds a comma"))
-                };
+                let wrong_width = |found: usize| (None, wrong_width(found, *width));
                 if memchr::memchr(b'"', line.as_bytes()).is_none() {
                     // The common case: no quotes, so every field borrows from the line.
                     let mut fields = [""; 16];
@@ -183,6 +181,11 @@ fn split_plain<'a>(line: &'a str, fields: &mut [&'a str; 16]) -> usize {
         *slot = line.get(start..).unwrap_or("");
     }
     n + 1
+}
+
+/// The error for a line with the wrong number of fields.
+pub(crate) fn wrong_width(found: usize, width: usize) -> String {
+    format!("{found} fields, but the header has {width}; quote a field that holds a comma")
 }
 
 /// A record's fields in its table's column order.

@@ -37,19 +37,25 @@ pub fn run(args: &Args, output: Output) -> anyhow::Result<ExitCode> {
     let outcome = scan_snapshot(&files, &pack, at, threads)?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    let counts = counts(&outcome);
     match output {
-        Output::Text => text(&mut out, &outcome, args.summary)?,
-        Output::Json => json(&mut out, &outcome, args.summary)?,
+        Output::Text => text(&mut out, &outcome, &counts, args.summary)?,
+        Output::Json => json(&mut out, &outcome, &counts, args.summary)?,
     }
     out.flush()?;
-    Ok(if counts(&outcome).is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if counts.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn counts(outcome: &ScanOutcome<'_>) -> Vec<(String, usize)> {
     outcome.report.counts().into_iter().map(|(c, n)| (c.to_string(), n)).collect()
 }
 
-fn text(out: &mut impl Write, outcome: &ScanOutcome<'_>, summary: bool) -> anyhow::Result<()> {
+fn text(
+    out: &mut impl Write,
+    outcome: &ScanOutcome<'_>,
+    counts: &[(String, usize)],
+    summary: bool,
+) -> anyhow::Result<()> {
     if !summary {
         for f in outcome.report.findings() {
             let evidence: Vec<String> =
@@ -74,19 +80,23 @@ fn text(out: &mut impl Write, outcome: &ScanOutcome<'_>, summary: bool) -> anyho
         outcome.grants_active,
         outcome.decisions_evaluated
     )?;
-    let counts = counts(outcome);
     if counts.is_empty() {
         writeln!(out, "no findings")?;
     }
     for (clause, n) in counts {
-        writeln!(out, "{clause}: {n} finding{}", if n == 1 { "" } else { "s" })?;
+        writeln!(out, "{clause}: {n} finding{}", if *n == 1 { "" } else { "s" })?;
     }
     Ok(())
 }
 
-fn json(out: &mut impl Write, outcome: &ScanOutcome<'_>, summary: bool) -> anyhow::Result<()> {
+fn json(
+    out: &mut impl Write,
+    outcome: &ScanOutcome<'_>,
+    counts: &[(String, usize)],
+    summary: bool,
+) -> anyhow::Result<()> {
     let by_clause: serde_json::Map<String, serde_json::Value> =
-        counts(outcome).into_iter().map(|(c, n)| (c, n.into())).collect();
+        counts.iter().map(|(c, n)| (c.clone(), (*n).into())).collect();
     let head = serde_json::json!({
         "at": outcome.at,
         "persons": outcome.persons,
