@@ -69,6 +69,8 @@ struct Chunks {
     carry: Vec<u8>,
     next_line: u64,
     eof: bool,
+    /// Bytes of the file not read yet, as its size said at opening.
+    unread: u64,
 }
 
 struct Chunk {
@@ -78,37 +80,50 @@ struct Chunk {
 
 impl Chunks {
     fn open(path: &Path) -> Result<Self, ConnectError> {
-        let file = File::open(path)
-            .map_err(|source| ConnectError::Io { path: path.to_owned(), source })?;
-        Ok(Self { path: path.to_owned(), file, carry: Vec::new(), next_line: 1, eof: false })
+        let io = |source| ConnectError::Io { path: path.to_owned(), source };
+        let file = File::open(path).map_err(io)?;
+        let unread = file.metadata().map_err(io)?.len();
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            carry: Vec::new(),
+            next_line: 1,
+            eof: false,
+            unread,
+        })
     }
 
+    /// The next chunk of whole lines (the last may lack its line break), or `None` at the
+    /// end. A line longer than a chunk makes its chunk longer.
     fn next(&mut self) -> Result<Option<Chunk>, ConnectError> {
-        if self.eof && self.carry.is_empty() {
-            return Ok(None);
-        }
         let mut bytes = std::mem::take(&mut self.carry);
-        bytes.reserve(CHUNK_BYTES);
-        while !self.eof && bytes.len() < CHUNK_BYTES {
-            let start = bytes.len();
-            bytes.resize(start + CHUNK_BYTES.max(1 << 16), 0);
-            let n = self
-                .file
-                .read(&mut bytes[start..])
-                .map_err(|source| ConnectError::Io { path: self.path.clone(), source })?;
-            bytes.truncate(start + n);
-            self.eof = n == 0;
-        }
-        if !self.eof {
+        let mut want = CHUNK_BYTES.max(bytes.len() + 1);
+        loop {
+            if !self.eof && bytes.len() < want {
+                let need = (want - bytes.len()) as u64;
+                // Small files get small buffers; the +1 finds the end without another read.
+                bytes.reserve(need.min(self.unread + 1) as usize);
+                let n = (&mut self.file)
+                    .take(need)
+                    .read_to_end(&mut bytes)
+                    .map_err(|source| ConnectError::Io { path: self.path.clone(), source })?;
+                self.unread = self.unread.saturating_sub(n as u64);
+                self.eof = (n as u64) < need;
+            }
+            if self.eof {
+                break;
+            }
             // Keep the partial last line for the next chunk.
             match memchr::memrchr(b'\n', &bytes) {
-                Some(end) => self.carry = bytes.split_off(end + 1),
-                None => {
-                    // A line longer than a chunk: keep reading into it.
-                    self.carry = bytes;
-                    return self.next();
+                Some(end) => {
+                    self.carry = bytes.split_off(end + 1);
+                    break;
                 }
+                None => want = bytes.len() + CHUNK_BYTES,
             }
+        }
+        if bytes.is_empty() {
+            return Ok(None);
         }
         let first_line = self.next_line;
         self.next_line += memchr::memchr_iter(b'\n', &bytes).count() as u64;

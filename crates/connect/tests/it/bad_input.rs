@@ -121,3 +121,21 @@ fn the_first_bad_line_of_a_large_file_is_reported() {
     let e = scan_error(|f| f[3].1 = grants.into_bytes());
     assert!(e.contains("grants.csv:150002: field `valid_from`: `2026-02-30`"), "{e}");
 }
+
+/// A name longer than a whole read chunk (4 MiB) is read whole, and the scan goes on.
+#[test]
+fn a_line_longer_than_a_chunk_is_read() {
+    let long = "x".repeat(5 << 20);
+    let persons = format!("{}P5,{long},\n", super::PERSONS);
+    let (_keep, dir) = super::snapshot(&[
+        ("persons.csv", persons.as_bytes()),
+        ("assignments.csv", super::ASSIGNMENTS.as_bytes()),
+        ("resources.csv", super::RESOURCES.as_bytes()),
+        ("grants.csv", super::GRANTS.as_bytes()),
+    ]);
+    let pack = super::pack();
+    let at = Timestamp::parse("2026-03-01").unwrap();
+    let outcome = scan_snapshot(&SnapshotFiles::in_dir(&dir).unwrap(), &pack, at, 2).unwrap();
+    assert_eq!(outcome.persons, 5);
+    assert_eq!(outcome.report.findings().count(), 5);
+}
