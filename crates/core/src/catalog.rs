@@ -18,6 +18,10 @@ pub struct System {
     pub elements: Vec<String>,
     /// CPS and ERP: the systems 4.2 and the longer approval chain are about.
     pub critical: bool,
+    /// Developed by the Bureau itself (2.2.2 reads on these).
+    pub in_house: bool,
+    /// An office productivity suite (1.3.1 names "productivity applications").
+    pub productivity: bool,
 }
 
 #[derive(Debug, Clone)]

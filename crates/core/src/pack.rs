@@ -393,14 +393,13 @@ fn build_catalog(
                 ));
             }
         }
-        // `in_house` and `productivity` document a system for people; the Cedar rules name
-        // the systems they cover explicitly, so they are not needed for decisions.
-        let _ = (system.in_house, system.productivity);
         systems.push(System {
             id: system.id.get_ref().clone(),
             name: system.name.clone(),
             elements: system.elements.iter().map(|e| e.get_ref().clone()).collect(),
             critical: system.critical,
+            in_house: system.in_house,
+            productivity: system.productivity,
         });
     }
     let mut datacenters = Vec::new();
