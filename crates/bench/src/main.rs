@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use bantay_connect::{load_snapshot, SnapshotFiles};
 use bantay_core::{
-    ClauseIdx, PackSources, PersonIdx, PolicyPack, PortRelation, PrincipalFacts, Profiles,
-    ResourceFacts, Timestamp, UnitIdx,
+    ClauseIdx, PersonIdx, PolicyPack, PortRelation, PrincipalFacts, Profiles, ResourceFacts,
+    Timestamp, UnitIdx,
 };
 use bantay_synthetic::{write_snapshot, Shape};
 use clap::Parser;
@@ -43,16 +43,7 @@ fn main() -> anyhow::Result<()> {
 
 fn pack() -> anyhow::Result<PolicyPack> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy/cmo-04-2019");
-    let read = |f: &str| std::fs::read_to_string(dir.join(f)).with_context(|| f.to_owned());
-    let sources = PackSources {
-        dir: dir.display().to_string(),
-        org: read("org.toml")?,
-        resources: read("resources.toml")?,
-        rules: read("rules.toml")?,
-        duties: read("duties.cedar")?,
-        schema: read("schema.cedarschema")?,
-    };
-    Ok(PolicyPack::load(&sources)?)
+    Ok(bantay_connect::read_pack(&dir)?)
 }
 
 struct Person {
