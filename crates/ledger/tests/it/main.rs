@@ -205,3 +205,30 @@ fn proofs_outside_the_tree_are_errors() {
     assert!(t.consistency_proof(2, 9).is_err());
     assert!(t.root_at(6).is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// ct-merkle, an independent implementation, computes the same roots and the same
+    /// inclusion and consistency proofs, byte for byte.
+    #[test]
+    fn agrees_with_ct_merkle(n in 1u64..700, pick in any::<u64>(), old in any::<u64>()) {
+        let mut theirs = ct_merkle::mem_backed_tree::MemoryBackedTree::<sha2_for_ct_merkle::Sha256, Vec<u8>>::new();
+        let mut ours = MerkleTree::new();
+        for i in 0..n {
+            let leaf = i.to_be_bytes().to_vec();
+            ours.push(leaf_hash(&leaf));
+            theirs.push(leaf);
+        }
+        let (their_root, our_root) = (theirs.root().as_bytes().to_vec(), ours.root().to_vec());
+        prop_assert_eq!(their_root, our_root);
+        let i = pick % n;
+        let proof: Vec<u8> = ours.inclusion_proof(i, n).unwrap().concat();
+        let their_proof = theirs.prove_inclusion(i as usize).as_bytes().to_vec();
+        prop_assert_eq!(their_proof, proof);
+        let m = 1 + old % n;
+        let consistency: Vec<u8> = ours.consistency_proof(m, n).unwrap().concat();
+        let their_consistency = theirs.prove_consistency((n - m) as usize).as_bytes().to_vec();
+        prop_assert_eq!(their_consistency, consistency);
+    }
+}
