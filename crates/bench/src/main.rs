@@ -33,11 +33,22 @@ enum Bench {
         #[arg(long, default_value_t = 10_000)]
         persons: usize,
     },
+    /// Ledger inclusion proofs in a large tree: generation and verification, beside
+    /// ct-merkle's in-memory tree over the same leaves.
+    Proofs {
+        /// Events in the tree.
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Proofs to time (random leaves).
+        #[arg(long, default_value_t = 10_000)]
+        samples: usize,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     match Bench::parse() {
         Bench::Decisions { requests, runs, persons } => decisions(requests, runs, persons),
+        Bench::Proofs { events, samples } => proofs(events, samples),
     }
 }
 
@@ -175,5 +186,103 @@ fn decisions(requests: usize, runs: usize, persons_n: usize) -> anyhow::Result<(
     );
     println!("  Bantay compiled decision table   : {:>12.0} decisions/s  ({:.3} µs each, Cedar asked {evaluated} times, included)", rate(compiled), compiled.as_secs_f64() * 1e6 / requests as f64);
     println!("  ratio                            : {:>12.1}x", rate(compiled) / rate(plain));
+    Ok(())
+}
+
+/// Per-operation median of `samples` timed batches of 1 operation each.
+#[allow(clippy::disallowed_methods)] // a benchmark reads the clock to time itself
+fn per_op(samples: usize, mut f: impl FnMut(usize)) -> Duration {
+    let mut times: Vec<Duration> = (0..samples)
+        .map(|i| {
+            let start = Instant::now();
+            f(i);
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn proofs(events: u64, samples: usize) -> anyhow::Result<()> {
+    use bantay_ledger::{leaf_hash, verify_inclusion, MerkleTree};
+    let leaf = |i: u64| i.to_be_bytes();
+    let (t, ours) = time(|| {
+        let mut tree = MerkleTree::new();
+        for i in 0..events {
+            tree.push(leaf_hash(&leaf(i)));
+        }
+        tree
+    });
+    let (ct_t, theirs) = time(|| {
+        let mut tree = ct_merkle::mem_backed_tree::MemoryBackedTree::<
+            sha2_for_ct_merkle::Sha256,
+            [u8; 8],
+        >::new();
+        for i in 0..events {
+            tree.push(leaf(i));
+        }
+        tree
+    });
+    if theirs.root().as_bytes().as_slice() != ours.root().as_slice() {
+        bail!("the two trees disagree on the root");
+    }
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    let picks: Vec<u64> = (0..samples)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % events
+        })
+        .collect();
+    let root = ours.root();
+    let our_proofs: Vec<Vec<[u8; 32]>> =
+        picks.iter().map(|&i| ours.inclusion_proof(i, events)).collect::<Result<_, _>>()?;
+    let gen = per_op(samples, |k| {
+        black_box(ours.inclusion_proof(picks[k], events).ok());
+    });
+    let ct_gen = per_op(samples, |k| {
+        black_box(theirs.prove_inclusion(picks[k] as usize));
+    });
+    let verify = per_op(samples, |k| {
+        let i = picks[k];
+        black_box(verify_inclusion(&leaf_hash(&leaf(i)), i, events, &our_proofs[k], &root));
+    });
+    let ct_root = theirs.root();
+    let ct_proofs: Vec<_> = picks.iter().map(|&i| theirs.prove_inclusion(i as usize)).collect();
+    let ct_verify = per_op(samples, |k| {
+        black_box(ct_root.verify_inclusion(&leaf(picks[k]), picks[k], &ct_proofs[k]).is_ok());
+    });
+    if !picks
+        .iter()
+        .zip(&our_proofs)
+        .all(|(&i, p)| verify_inclusion(&leaf_hash(&leaf(i)), i, events, p, &root))
+    {
+        bail!("a proof failed to verify");
+    }
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    println!("inclusion proofs in a tree of {events} events; median of {samples} random leaves; roots identical");
+    println!("  {:<30} {:>12} {:>12} {:>12}", "", "build tree", "prove", "verify");
+    println!(
+        "  {:<30} {:>11.1}s {:>10.2}µs {:>10.2}µs",
+        "Bantay ledger (MerkleTree)",
+        t.as_secs_f64(),
+        us(gen),
+        us(verify)
+    );
+    println!(
+        "  {:<30} {:>11.1}s {:>10.2}µs {:>10.2}µs",
+        "ct-merkle MemoryBackedTree",
+        ct_t.as_secs_f64(),
+        us(ct_gen),
+        us(ct_verify)
+    );
+    println!(
+        "  ratio (ct-merkle / Bantay)      {:>11.1}x {:>11.1}x {:>11.1}x",
+        ct_t.as_secs_f64() / t.as_secs_f64(),
+        us(ct_gen) / us(gen),
+        us(ct_verify) / us(verify)
+    );
+    println!("  goals: prove <= 50 µs, verify <= 10 µs");
     Ok(())
 }
