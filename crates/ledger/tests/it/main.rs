@@ -232,3 +232,34 @@ proptest! {
         prop_assert_eq!(their_consistency, consistency);
     }
 }
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| Value::Number(n.into())),
+        any::<String>().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+            prop::collection::btree_map("[ -~]{0,8}", inner, 0..6)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The canonical form is JSON that reads back to the same value, and is its own
+    /// canonical form.
+    #[test]
+    fn canonical_json_reads_back_and_is_a_fixed_point(value in json_value()) {
+        let bytes = bantay_ledger::canonical_json(&value).unwrap();
+        let back: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        prop_assert_eq!(&back, &value);
+        prop_assert_eq!(bantay_ledger::canonical_json(&back).unwrap(), bytes);
+    }
+}

@@ -1,0 +1,182 @@
+//! Events and their canonical encoding: the bytes a ledger leaf hashes.
+//!
+//! An event is written as JSON in the canonical form of RFC 8785 (JCS): object keys
+//! sorted, no insignificant white space, minimal string escapes. Two restrictions keep the
+//! form unambiguous without a float formatter: numbers are integers (a time is Unix
+//! seconds, an amount is in its smallest unit), and object keys are ASCII, so sorting by
+//! bytes is sorting by UTF-16 code units as JCS requires. The same event always gives the
+//! same bytes, whoever wrote it and in whatever order its fields came.
+
+use serde_json::Value;
+
+/// One change in Bantay: what happened (`kind`), who did it, when, and the details.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Position in the ledger, from 0.
+    pub seq: u64,
+    /// Unix seconds.
+    pub time: i64,
+    /// What happened, e.g. `grant.created`.
+    pub kind: String,
+    /// Who did it: a person's id, or `system:…` for Bantay itself.
+    pub actor: String,
+    pub body: Value,
+}
+
+/// Why an event has no canonical form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodingError {
+    #[error(
+        "{path}: {number} is not an integer; events carry integers only (seconds, smallest units)"
+    )]
+    NotAnInteger { path: String, number: String },
+    #[error(
+        "{path}: key `{key}` is not ASCII; event keys are ASCII so that their order is unambiguous"
+    )]
+    NonAsciiKey { path: String, key: String },
+}
+
+impl Event {
+    /// The canonical bytes of the whole event.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, EncodingError> {
+        let whole = serde_json::json!({
+            "seq": self.seq,
+            "time": self.time,
+            "kind": self.kind,
+            "actor": self.actor,
+            "body": self.body,
+        });
+        canonical_json(&whole)
+    }
+}
+
+/// The RFC 8785 canonical form of a JSON value, within the restrictions above.
+pub fn canonical_json(value: &Value) -> Result<Vec<u8>, EncodingError> {
+    let mut out = Vec::new();
+    write(value, "$", &mut out)?;
+    Ok(out)
+}
+
+fn write(value: &Value, path: &str, out: &mut Vec<u8>) -> Result<(), EncodingError> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => {
+            if n.is_f64() {
+                return Err(EncodingError::NotAnInteger {
+                    path: path.to_owned(),
+                    number: n.to_string(),
+                });
+            }
+            out.extend_from_slice(n.to_string().as_bytes());
+        }
+        Value::String(s) => string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write(item, &format!("{path}[{i}]"), out)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            if let Some(bad) = keys.iter().find(|k| !k.is_ascii()) {
+                return Err(EncodingError::NonAsciiKey {
+                    path: path.to_owned(),
+                    key: (*bad).clone(),
+                });
+            }
+            keys.sort_unstable();
+            out.push(b'{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                string(key, out);
+                out.push(b':');
+                write(&map[key], &format!("{path}.{key}"), out)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+/// A JSON string with JCS's minimal escapes: `"` and `\`, the five short control escapes,
+/// `\u00xx` for other control characters, everything else as UTF-8.
+fn string(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\u{08}' => out.extend_from_slice(b"\\b"),
+            '\u{0c}' => out.extend_from_slice(b"\\f"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 => {
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn canon(v: Value) -> String {
+        String::from_utf8(canonical_json(&v).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn keys_are_sorted_and_space_removed() {
+        assert_eq!(
+            canon(json!({"b": [1, {"z": null, "a": true}], "a": "x"})),
+            r#"{"a":"x","b":[1,{"a":true,"z":null}]}"#
+        );
+    }
+
+    #[test]
+    fn strings_use_minimal_escapes() {
+        assert_eq!(canon(json!("a\"b\\c\n\u{1f}é/€")), "\"a\\\"b\\\\c\\n\\u001fé/€\"");
+    }
+
+    #[test]
+    fn floats_and_non_ascii_keys_are_refused_with_their_path() {
+        let e = canonical_json(&json!({"grant": {"hours": 1.5}})).unwrap_err();
+        assert_eq!(e.to_string(), "$.grant.hours: 1.5 is not an integer; events carry integers only (seconds, smallest units)");
+        let e = canonical_json(&json!({"ñ": 1})).unwrap_err();
+        assert!(matches!(e, EncodingError::NonAsciiKey { .. }));
+    }
+
+    #[test]
+    fn the_same_event_in_any_field_order_is_the_same_bytes() {
+        let a: Value =
+            serde_json::from_str(r#"{"person":"P1","clause":"1.2.4","until":null}"#).unwrap();
+        let b: Value =
+            serde_json::from_str(r#"{"until":null,"clause":"1.2.4","person":"P1"}"#).unwrap();
+        let event = |body| Event {
+            seq: 7,
+            time: 1_780_000_000,
+            kind: "grant.created".into(),
+            actor: "P9".into(),
+            body,
+        };
+        assert_eq!(event(a).canonical_bytes().unwrap(), event(b).canonical_bytes().unwrap());
+        assert_eq!(
+            String::from_utf8(event(json!({})).canonical_bytes().unwrap()).unwrap(),
+            r#"{"actor":"P9","body":{},"kind":"grant.created","seq":7,"time":1780000000}"#
+        );
+    }
+}
