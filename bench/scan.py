@@ -12,7 +12,7 @@ Needs the release binary (cargo build --release) and the `duckdb` Python package
 import argparse
 import json
 import os
-import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -48,6 +48,13 @@ def main():
     if not os.path.exists(BANTAY):
         sys.exit(f"{BANTAY} is missing: run `cargo build --release -p bantay` first")
     work = tempfile.mkdtemp(prefix="bantay-scan-bench-")
+    try:
+        run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args, work):
     data = args.dir or os.path.join(work, "org")
     if not os.path.exists(os.path.join(data, "grants.csv")):
         subprocess.run([BANTAY, "demo", "generate", "--out", data, "--persons", str(args.persons),
@@ -101,3 +108,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+
