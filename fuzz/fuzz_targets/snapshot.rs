@@ -12,8 +12,14 @@ use libfuzzer_sys::fuzz_target;
 const PACK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../policy/cmo-04-2019");
 const FILES: [(&str, &str); 4] = [
     ("persons.csv", "id,name,port\nP1,Juan,\nP2,Maria,Cebu\n"),
-    ("assignments.csv", "person,unit,valid_from,valid_until,order\nP1,TSD,2020-01-01,,C1\nP2,PDMU,2020-01-01,,C2\n"),
-    ("resources.csv", "id,kind,class,system,port\nh1,host,os,CPS,Manila\nd1,device,endpoint,,Cebu\n"),
+    (
+        "assignments.csv",
+        "person,unit,valid_from,valid_until,order\nP1,TSD,2020-01-01,,C1\nP2,PDMU,2020-01-01,,C2\n",
+    ),
+    (
+        "resources.csv",
+        "id,kind,class,system,port\nh1,host,os,CPS,Manila\nd1,device,endpoint,,Cebu\n",
+    ),
     ("grants.csv", "person,resource,clause,valid_from,valid_until\nP1,h1,1.3.1,2026-01-01,\n"),
 ];
 
