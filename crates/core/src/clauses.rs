@@ -74,9 +74,35 @@ impl ClauseSet {
         self.0.iter().all(|&w| w == 0)
     }
 
+    /// The clauses in the set, in order, visiting only the set bits: verdicts are read
+    /// for every finding a scan reports.
     pub fn iter(&self) -> impl Iterator<Item = ClauseIdx> + '_ {
-        (0..MAX_CLAUSES)
-            .filter(|&i| self.0[i / 64] & (1 << (i % 64)) != 0)
-            .map(|i| ClauseIdx(i as u16))
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let bit = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    ClauseIdx((w * 64 + bit) as u16)
+                })
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ClauseIdx, ClauseSet};
+
+    #[test]
+    fn a_set_yields_exactly_its_members_in_order() {
+        let mut set = ClauseSet::default();
+        assert_eq!(set.iter().count(), 0);
+        for i in [255, 0, 63, 64, 130] {
+            set.insert(ClauseIdx(i));
+        }
+        let members: Vec<u16> = set.iter().map(|c| c.0).collect();
+        assert_eq!(members, [0, 63, 64, 130, 255]);
+        assert!(set.contains(ClauseIdx(130)) && !set.contains(ClauseIdx(131)));
     }
 }
