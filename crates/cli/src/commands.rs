@@ -2,6 +2,8 @@
 
 pub mod explain;
 pub mod generate;
+pub mod init;
+pub mod ledger;
 pub mod scan;
 pub mod table;
 pub mod test;

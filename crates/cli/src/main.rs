@@ -8,6 +8,7 @@ mod clock;
 mod commands;
 mod embedded;
 mod output;
+mod place;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +25,9 @@ struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     output: Output,
 
+    #[command(flatten)]
+    place: place::Place,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -37,6 +41,13 @@ enum Command {
     /// Find every privilege no duty justifies (4.1) and every breach of separation of
     /// duties (4.2) in a snapshot directory.
     Scan(commands::scan::Args),
+
+    /// Create the database, the ledger's signing key and the ledger's first events.
+    Init(commands::init::Args),
+
+    /// Verify, inspect, prove and export the tamper-evident ledger.
+    #[command(subcommand)]
+    Ledger(commands::ledger::LedgerCommand),
 
     /// Demo data.
     #[command(subcommand)]
@@ -88,6 +99,8 @@ fn main() -> ExitCode {
         }
         Command::Policy(PolicyCommand::Explain(args)) => commands::explain::run(&args, cli.output),
         Command::Scan(args) => commands::scan::run(&args, cli.output),
+        Command::Init(args) => commands::init::run(&args, &cli.place, cli.output),
+        Command::Ledger(command) => commands::ledger::run(&command, &cli.place, cli.output),
         Command::Demo(DemoCommand::Generate(args)) => commands::generate::run(&args, cli.output),
     };
     match result {

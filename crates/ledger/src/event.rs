@@ -50,6 +50,24 @@ impl Event {
     }
 }
 
+/// The sequence number an event's canonical bytes carry, read from their end without
+/// parsing the rest: the top-level keys sort as actor, body, kind, seq, time, so the bytes
+/// end `,"seq":N,"time":T}`. `None` when they do not (the bytes are not an event's).
+pub fn event_seq(bytes: &[u8]) -> Option<u64> {
+    let rest = bytes.strip_suffix(b"}")?;
+    let rest = &rest[..rposition(rest, b",\"time\":")?];
+    let at = rposition(rest, b"\"seq\":")?;
+    let digits = &rest[at + 6..];
+    if digits.is_empty() || digits.len() > 20 || (digits[0] == b'0' && digits.len() > 1) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+fn rposition(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
 /// The RFC 8785 canonical form of a JSON value, within the restrictions above.
 pub fn canonical_json(value: &Value) -> Result<Vec<u8>, EncodingError> {
     let mut out = Vec::new();

@@ -83,6 +83,18 @@ impl MerkleTree {
         }
     }
 
+    /// Forgets every leaf from `size` on, as if they had never been pushed. A store uses
+    /// it to undo leaves whose transaction did not commit.
+    pub fn truncate(&mut self, size: u64) {
+        for (level, hashes) in self.levels.iter_mut().enumerate() {
+            // Perfect subtrees of 2^level leaves that lie wholly below `size`.
+            hashes.truncate(usize::try_from(size >> level).unwrap_or(usize::MAX));
+        }
+        while self.levels.last().is_some_and(Vec::is_empty) {
+            self.levels.pop();
+        }
+    }
+
     /// The leaf hash at `index`.
     pub fn leaf(&self, index: u64) -> Option<&Hash> {
         self.levels.first()?.get(usize::try_from(index).ok()?)

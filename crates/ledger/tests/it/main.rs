@@ -177,6 +177,27 @@ proptest! {
         let proof = t.consistency_proof(m, n).unwrap();
         prop_assert!(verify_consistency(m, n, &proof, &t.root_at(m).unwrap(), &t.root()));
     }
+
+    /// Undoing leaves (a store's rolled-back append) leaves the tree as if they had never
+    /// been pushed, and it grows on correctly from there.
+    #[test]
+    fn truncate_undoes_pushes(n in 0u64..600, pick in any::<u64>(), more in 0u64..40) {
+        let m = pick % (n + 1);
+        let mut t = tree_of(n);
+        t.truncate(m);
+        let fresh = tree_of(m);
+        prop_assert_eq!(t.size(), m);
+        prop_assert_eq!(t.root(), fresh.root());
+        for i in m..m + more {
+            t.push(leaf_hash(&i.to_be_bytes()));
+        }
+        let grown = tree_of(m + more);
+        prop_assert_eq!(t.root(), grown.root());
+        if m + more > 0 {
+            let i = pick % (m + more);
+            prop_assert_eq!(t.inclusion_proof(i, m + more).unwrap(), grown.inclusion_proof(i, m + more).unwrap());
+        }
+    }
 }
 
 #[test]

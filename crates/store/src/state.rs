@@ -1,0 +1,410 @@
+//! The current-state tables as a function of the ledger. Each event kind has a body of a
+//! fixed shape, checked before anything is written, and one change it makes to the
+//! tables. Live appends and replay run the same [`apply`], so the state rebuilt from the
+//! ledger is the live state (a test compares them).
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::database::{dispatch_tx, Database, Tx};
+use crate::error::{Doing, Result, StoreError};
+
+/// An event kind and what its body must hold.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Change {
+    /// The first event: the ledger's first signing key.
+    LedgerInitialised {
+        public_key: [u8; 32],
+    },
+    /// A new signing key, endorsed by the signature of the key it replaces.
+    KeyRotated {
+        public_key: [u8; 32],
+        endorsement: [u8; 64],
+    },
+    /// A remark recorded for the record; changes no table.
+    Note,
+    UnitRecorded(UnitRecorded),
+    PersonRecorded(PersonRecorded),
+    PersonAssigned(PersonAssigned),
+    ResourceRecorded(ResourceRecorded),
+    GrantRecorded(GrantRecorded),
+    GrantRevoked(GrantRevoked),
+    FindingOpened(FindingOpened),
+    FindingStatus(FindingStatus),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UnitRecorded {
+    id: String,
+    name: String,
+    #[serde(default)]
+    parent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PersonRecorded {
+    id: String,
+    name: String,
+    #[serde(default)]
+    port: Option<String>,
+}
+
+/// A personnel order: from `valid_from` the person belongs to `unit`; an open assignment
+/// they had before ends then.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PersonAssigned {
+    person: String,
+    unit: String,
+    valid_from: i64,
+    #[serde(default)]
+    valid_until: Option<i64>,
+    order: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResourceRecorded {
+    id: String,
+    kind: String,
+    class: String,
+    #[serde(default)]
+    system: Option<String>,
+    #[serde(default)]
+    port: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GrantRecorded {
+    id: String,
+    person: String,
+    resource: String,
+    clause: String,
+    valid_from: i64,
+    #[serde(default)]
+    valid_until: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GrantRevoked {
+    id: String,
+    reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FindingOpened {
+    id: String,
+    clause: String,
+    subject: String,
+    summary: String,
+    evidence: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FindingStatus {
+    id: String,
+    status: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyBody {
+    public_key: String,
+    #[serde(default)]
+    endorsement: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    #[allow(dead_code)] // read to check the shape; the text lives in the event itself
+    text: String,
+}
+
+/// The event kinds a caller may append; `ledger.*` key events are written only by
+/// `init` and key rotation.
+pub const EVENT_KINDS: &[&str] = &[
+    "ledger.note",
+    "unit.recorded",
+    "person.recorded",
+    "person.assigned",
+    "resource.recorded",
+    "grant.recorded",
+    "grant.revoked",
+    "finding.opened",
+    "finding.status",
+];
+
+fn body<T: DeserializeOwned>(kind: &str, body: &Value) -> Result<T> {
+    T::deserialize(body)
+        .map_err(|e| StoreError::Event { kind: kind.to_owned(), message: format!("body: {e}") })
+}
+
+fn hex_array<const N: usize>(kind: &str, field: &str, text: &str) -> Result<[u8; N]> {
+    hex::decode(text).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| StoreError::Event {
+        kind: kind.to_owned(),
+        message: format!("body.{field}: expected {} hex digits", 2 * N),
+    })
+}
+
+impl Change {
+    /// Reads an event's body by its kind; refuses unknown kinds and malformed bodies.
+    pub(crate) fn parse(kind: &str, value: &Value) -> Result<Self> {
+        Ok(match kind {
+            "ledger.initialised" | "ledger.key_rotated" => {
+                let key: KeyBody = body(kind, value)?;
+                let public_key = hex_array(kind, "public_key", &key.public_key)?;
+                match (kind, key.endorsement) {
+                    ("ledger.initialised", None) => Change::LedgerInitialised { public_key },
+                    ("ledger.key_rotated", Some(e)) => Change::KeyRotated {
+                        public_key,
+                        endorsement: hex_array(kind, "endorsement", &e)?,
+                    },
+                    _ => {
+                        return Err(StoreError::Event {
+                            kind: kind.to_owned(),
+                            message: "body.endorsement: a rotation needs one, the first key none"
+                                .into(),
+                        })
+                    }
+                }
+            }
+            "ledger.note" => body::<NoteBody>(kind, value).map(|_| Change::Note)?,
+            "unit.recorded" => Change::UnitRecorded(body(kind, value)?),
+            "person.recorded" => Change::PersonRecorded(body(kind, value)?),
+            "person.assigned" => Change::PersonAssigned(body(kind, value)?),
+            "resource.recorded" => Change::ResourceRecorded(body(kind, value)?),
+            "grant.recorded" => Change::GrantRecorded(body(kind, value)?),
+            "grant.revoked" => Change::GrantRevoked(body(kind, value)?),
+            "finding.opened" => Change::FindingOpened(body(kind, value)?),
+            "finding.status" => {
+                let change: FindingStatus = body(kind, value)?;
+                if !["open", "acknowledged", "remediated", "reopened"]
+                    .contains(&change.status.as_str())
+                {
+                    return Err(StoreError::Event {
+                        kind: kind.to_owned(),
+                        message: format!(
+                            "body.status: `{}` is not one of open, acknowledged, remediated, reopened",
+                            change.status
+                        ),
+                    });
+                }
+                Change::FindingStatus(change)
+            }
+            _ => {
+                return Err(StoreError::Event {
+                    kind: kind.to_owned(),
+                    message: format!("unknown event kind; known kinds: {}", EVENT_KINDS.join(", ")),
+                })
+            }
+        })
+    }
+}
+
+fn refused(kind: &str, message: String) -> StoreError {
+    StoreError::Event { kind: kind.to_owned(), message }
+}
+
+/// Whether a row with this id exists in `table` (a fixed table name, never input).
+async fn exists(tx: &mut Tx, table: &'static str, id: &str) -> Result<bool> {
+    let sql = match table {
+        "personnel" => "SELECT COUNT(*) FROM personnel WHERE id = $1",
+        "units" => "SELECT COUNT(*) FROM units WHERE id = $1",
+        _ => "SELECT COUNT(*) FROM resources WHERE id = $1",
+    };
+    let n: i64 = dispatch_tx!(tx, c => sqlx::query_scalar(sql).bind(id).fetch_one(c).await)
+        .doing("checking a reference")?;
+    Ok(n > 0)
+}
+
+/// Applies the change of event `seq` (at `time`) to the state tables, inside the append's
+/// transaction. A change that contradicts the state (an unknown person, a grant that is
+/// not there) is refused and the whole append rolls back.
+pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> Result<()> {
+    let seq = seq as i64;
+    match change {
+        Change::LedgerInitialised { public_key } | Change::KeyRotated { public_key, .. } => {
+            dispatch_tx!(tx, c => sqlx::query("INSERT INTO ledger_keys (seq, public_key) VALUES ($1, $2)")
+                .bind(seq).bind(&public_key[..]).execute(c).await.map(|r| r.rows_affected()))
+            .doing("recording a signing key")?;
+        }
+        Change::Note => {}
+        Change::UnitRecorded(u) => {
+            if let Some(parent) = &u.parent {
+                if !exists(tx, "units", parent).await? {
+                    return Err(refused(
+                        "unit.recorded",
+                        format!("body.parent: no unit `{parent}`; record the parent unit first"),
+                    ));
+                }
+            }
+            dispatch_tx!(tx, c => sqlx::query(
+                "INSERT INTO units (id, name, parent, seq) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, parent = excluded.parent, seq = excluded.seq")
+                .bind(&u.id).bind(&u.name).bind(&u.parent).bind(seq).execute(c).await.map(|r| r.rows_affected()))
+            .doing("recording a unit")?;
+        }
+        Change::PersonRecorded(p) => {
+            dispatch_tx!(tx, c => sqlx::query(
+                "INSERT INTO personnel (id, name, port, seq) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, port = excluded.port, seq = excluded.seq")
+                .bind(&p.id).bind(&p.name).bind(&p.port).bind(seq).execute(c).await.map(|r| r.rows_affected()))
+            .doing("recording a person")?;
+        }
+        Change::PersonAssigned(a) => {
+            if !exists(tx, "personnel", &a.person).await? {
+                return Err(refused(
+                    "person.assigned",
+                    format!("body.person: no person `{}`", a.person),
+                ));
+            }
+            if !exists(tx, "units", &a.unit).await? {
+                return Err(refused("person.assigned", format!("body.unit: no unit `{}`", a.unit)));
+            }
+            if a.valid_until.is_some_and(|until| until <= a.valid_from) {
+                return Err(refused(
+                    "person.assigned",
+                    "body.valid_until: must be after valid_from".into(),
+                ));
+            }
+            dispatch_tx!(tx, c => sqlx::query(
+                "UPDATE assignments SET valid_until = $1, seq = $2 \
+                 WHERE person = $3 AND valid_until IS NULL AND valid_from < $1")
+                .bind(a.valid_from).bind(seq).bind(&a.person).execute(c).await.map(|r| r.rows_affected()))
+            .doing("ending the previous assignment")?;
+            let inserted = dispatch_tx!(tx, c => sqlx::query(
+                "INSERT INTO assignments (person, unit, valid_from, valid_until, personnel_order, seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person, valid_from) DO NOTHING")
+                .bind(&a.person).bind(&a.unit).bind(a.valid_from).bind(a.valid_until).bind(&a.order).bind(seq)
+                .execute(c).await.map(|r| r.rows_affected()))
+            .doing("recording an assignment")?;
+            if inserted == 0 {
+                return Err(refused(
+                    "person.assigned",
+                    format!(
+                        "`{}` already has an assignment from {}; a later order must start later",
+                        a.person, a.valid_from
+                    ),
+                ));
+            }
+        }
+        Change::ResourceRecorded(r) => {
+            dispatch_tx!(tx, c => sqlx::query(
+                "INSERT INTO resources (id, kind, class, system, port, seq) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, class = excluded.class, \
+                 system = excluded.system, port = excluded.port, seq = excluded.seq")
+                .bind(&r.id).bind(&r.kind).bind(&r.class).bind(&r.system).bind(&r.port).bind(seq).execute(c).await.map(|r| r.rows_affected()))
+            .doing("recording a resource")?;
+        }
+        Change::GrantRecorded(g) => {
+            if !exists(tx, "personnel", &g.person).await? {
+                return Err(refused(
+                    "grant.recorded",
+                    format!("body.person: no person `{}`", g.person),
+                ));
+            }
+            if !exists(tx, "resources", &g.resource).await? {
+                return Err(refused(
+                    "grant.recorded",
+                    format!("body.resource: no resource `{}`", g.resource),
+                ));
+            }
+            let inserted = dispatch_tx!(tx, c => sqlx::query(
+                "INSERT INTO grants (id, person, resource, clause, valid_from, valid_until, status, seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'active', $7) ON CONFLICT (id) DO NOTHING")
+                .bind(&g.id).bind(&g.person).bind(&g.resource).bind(&g.clause).bind(g.valid_from)
+                .bind(g.valid_until).bind(seq).execute(c).await.map(|r| r.rows_affected()))
+            .doing("recording a grant")?;
+            if inserted == 0 {
+                return Err(refused(
+                    "grant.recorded",
+                    format!("body.id: grant `{}` exists already; grant ids are never reused", g.id),
+                ));
+            }
+        }
+        Change::GrantRevoked(r) => {
+            let updated = dispatch_tx!(tx, c => sqlx::query(
+                "UPDATE grants SET status = 'revoked', valid_until = $1, seq = $2 WHERE id = $3 AND status = 'active'")
+                .bind(time).bind(seq).bind(&r.id).execute(c).await.map(|r| r.rows_affected()))
+            .doing("revoking a grant")?;
+            if updated == 0 {
+                return Err(refused(
+                    "grant.revoked",
+                    format!("body.id: no active grant `{}`", r.id),
+                ));
+            }
+        }
+        Change::FindingOpened(f) => {
+            let inserted = dispatch_tx!(tx, c => sqlx::query(
+                "INSERT INTO findings (id, clause, subject, summary, evidence, status, opened, seq) \
+                 VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) ON CONFLICT (id) DO NOTHING")
+                .bind(&f.id).bind(&f.clause).bind(&f.subject).bind(&f.summary).bind(&f.evidence)
+                .bind(time).bind(seq).execute(c).await.map(|r| r.rows_affected()))
+            .doing("opening a finding")?;
+            if inserted == 0 {
+                return Err(refused(
+                    "finding.opened",
+                    format!("body.id: finding `{}` exists already", f.id),
+                ));
+            }
+        }
+        Change::FindingStatus(s) => {
+            let updated = dispatch_tx!(tx, c => sqlx::query("UPDATE findings SET status = $1, seq = $2 WHERE id = $3")
+                .bind(&s.status).bind(seq).bind(&s.id).execute(c).await.map(|r| r.rows_affected()))
+            .doing("changing a finding's status")?;
+            if updated == 0 {
+                return Err(refused("finding.status", format!("body.id: no finding `{}`", s.id)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The state tables, emptied before a replay (children before parents).
+pub(crate) const STATE_TABLES: &[&str] =
+    &["grants", "assignments", "findings", "resources", "personnel", "units", "ledger_keys"];
+
+/// Every row of every state table as text, in key order: two databases hold the same
+/// state exactly when these are equal.
+pub async fn state_rows(db: &Database) -> Result<Vec<String>> {
+    let mut tx = db.begin().await?;
+    state_rows_in(&mut tx).await
+}
+
+pub(crate) async fn state_rows_in(tx: &mut Tx) -> Result<Vec<String>> {
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    // Every column cast to text, so one row type serves every table and both backends.
+    const QUERIES: &[&str] = &[
+        "SELECT 'unit', id, name, parent, CAST(seq AS TEXT), NULL, NULL, NULL FROM units ORDER BY id",
+        "SELECT 'person', id, name, port, CAST(seq AS TEXT), NULL, NULL, NULL FROM personnel ORDER BY id",
+        "SELECT 'assignment', person, unit, CAST(valid_from AS TEXT), CAST(valid_until AS TEXT), personnel_order, CAST(seq AS TEXT), NULL FROM assignments ORDER BY person, valid_from",
+        "SELECT 'resource', id, kind, class, system, port, CAST(seq AS TEXT), NULL FROM resources ORDER BY id",
+        "SELECT 'grant', id, person || ' ' || resource || ' ' || clause, CAST(valid_from AS TEXT), CAST(valid_until AS TEXT), status, CAST(seq AS TEXT), NULL FROM grants ORDER BY id",
+        "SELECT 'finding', id, clause || ' ' || subject, summary, evidence, status, CAST(opened AS TEXT), CAST(seq AS TEXT) FROM findings ORDER BY id",
+        "SELECT 'key', CAST(seq AS TEXT), NULL, NULL, NULL, NULL, NULL, NULL FROM ledger_keys ORDER BY seq",
+    ];
+    let mut out = Vec::new();
+    for sql in QUERIES {
+        let rows: Vec<Row> = dispatch_tx!(&mut *tx, c => sqlx::query_as(sql).fetch_all(c).await)
+            .doing("reading the state")?;
+        out.extend(rows.into_iter().map(|r| format!("{r:?}")));
+    }
+    Ok(out)
+}
