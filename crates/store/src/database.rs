@@ -154,6 +154,12 @@ impl Database {
                 let options = PgConnectOptions::from_str(text).map_err(|source| {
                     StoreError::Unreachable { location: location.clone(), source }
                 })?;
+                // One plain connection first: an unreachable server is reported at once
+                // rather than after the pool's patient retries.
+                let probe = sqlx::ConnectOptions::connect(&options).await.map_err(|source| {
+                    StoreError::Unreachable { location: location.clone(), source }
+                })?;
+                let _ = sqlx::Connection::close(probe).await;
                 let pool = PgPoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(60))

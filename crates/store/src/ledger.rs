@@ -465,14 +465,13 @@ fn parse_all(events: &[NewEvent], internal: bool) -> Result<Vec<Change>> {
     events
         .iter()
         .map(|e| {
-            let change = Change::parse(&e.kind, &e.body)?;
-            if !internal && matches!(change, Change::LedgerInitialised { .. } | Change::KeyRotated { .. }) {
+            if !internal && matches!(e.kind.as_str(), "ledger.initialised" | "ledger.key_rotated") {
                 return Err(StoreError::Event {
                     kind: e.kind.clone(),
                     message: "key events are written by `bantay init` and `bantay ledger rotate-key` only".into(),
                 });
             }
-            Ok(change)
+            Change::parse(&e.kind, &e.body)
         })
         .collect()
 }

@@ -8,6 +8,8 @@ mod error;
 mod keys;
 mod ledger;
 mod state;
+#[doc(hidden)]
+pub mod testing;
 mod verify;
 
 pub use database::{Database, DatabaseUrl, OpenMode};
