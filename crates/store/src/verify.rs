@@ -207,7 +207,8 @@ impl Store {
     /// Verifies the whole ledger; see the module's documentation.
     pub async fn verify(&self, trust: &Trust) -> Result<Verification> {
         let db = self.database();
-        let rows: Vec<(i64, Vec<u8>, i64, i64, Vec<u8>)> = dispatch_pool!(&db.pool, pool => {
+        type HeadRow = (i64, Vec<u8>, i64, i64, Vec<u8>);
+        let rows: Vec<HeadRow> = dispatch_pool!(&db.pool, pool => {
             sqlx::query_as("SELECT size, root, time, key_seq, signature FROM ledger_heads ORDER BY size")
                 .fetch_all(pool)
                 .await

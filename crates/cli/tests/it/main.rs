@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod commands;
+mod ledger;
 
 use std::path::Path;
 use std::process::Command;
@@ -29,8 +30,17 @@ impl std::fmt::Debug for Run {
 
 /// Runs `bantay ARGS` in `dir`.
 pub fn bantay(dir: &Path, args: &[&str]) -> Run {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_bantay")).args(args).current_dir(dir).output().unwrap();
+    bantay_with(dir, args, &[])
+}
+
+/// Runs `bantay ARGS` in `dir` with extra environment variables.
+pub fn bantay_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_bantay"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

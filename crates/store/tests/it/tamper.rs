@@ -8,6 +8,9 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::{database, fill, ledger, Backend, BACKENDS};
 
+/// A row of `ledger_events`: seq, then leaf and event bytes.
+type StoredRow = (i64, (Vec<u8>, Vec<u8>));
+
 /// Raw access to the database, as an attacker with write access has it.
 enum Raw {
     Sqlite(SqlitePool),
@@ -49,7 +52,7 @@ impl Raw {
         self.insert_all(&[(seq, (leaf.to_vec(), event.to_vec()))]).await;
     }
 
-    async fn insert_all(&self, rows: &[(i64, (Vec<u8>, Vec<u8>))]) {
+    async fn insert_all(&self, rows: &[StoredRow]) {
         raw!(self, p => {
             let mut tx = p.begin().await.unwrap();
             for (seq, (leaf, event)) in rows {
@@ -59,7 +62,7 @@ impl Raw {
         });
     }
 
-    async fn rows_from(&self, seq: i64) -> Vec<(i64, (Vec<u8>, Vec<u8>))> {
+    async fn rows_from(&self, seq: i64) -> Vec<StoredRow> {
         let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = raw!(self, p => sqlx::query_as("SELECT seq, leaf, event FROM ledger_events WHERE seq >= $1 ORDER BY seq").bind(seq).fetch_all(p).await.unwrap());
         rows.into_iter().map(|(s, l, e)| (s, (l, e))).collect()
     }
