@@ -3,8 +3,11 @@
 //!
 //! - `decisions`: the compiled decision table against plain `cedar-policy`
 //!   `is_authorized`, over the same requests, checking that every decision is identical.
+//! - `appends`, `verify`: the stored ledger (see `ledger_store.rs`).
 //! - `scan`: see `bench/scan.py`, which runs `bantay scan` beside DuckDB in separate
 //!   processes so that each one's peak memory can be measured.
+
+mod ledger_store;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -35,6 +38,26 @@ enum Bench {
     },
     /// Ledger inclusion proofs in a large tree: generation and verification, beside
     /// ct-merkle's in-memory tree over the same leaves.
+    /// Durable appends through group commit vs plain inserts into a bare table.
+    Appends {
+        #[arg(long, default_value_t = 200_000)]
+        events: u64,
+        /// Concurrent callers, each appending one event at a time.
+        #[arg(long, default_value_t = 256)]
+        producers: u64,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Skip PostgreSQL.
+        #[arg(long)]
+        sqlite_only: bool,
+    },
+    /// `ledger verify` over a stored ledger vs `openssl speed -evp sha256`.
+    Verify {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     Proofs {
         /// Events in the tree.
         #[arg(long, default_value_t = 10_000_000)]
@@ -47,6 +70,10 @@ enum Bench {
 
 fn main() -> anyhow::Result<()> {
     match Bench::parse() {
+        Bench::Appends { events, producers, runs, sqlite_only } => {
+            ledger_store::appends(events, producers, runs, sqlite_only)
+        }
+        Bench::Verify { events, runs } => ledger_store::verify(events, runs),
         Bench::Decisions { requests, runs, persons } => decisions(requests, runs, persons),
         Bench::Proofs { events, samples } => proofs(events, samples),
     }
@@ -73,6 +100,13 @@ struct Resource {
 fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
     let start = Instant::now();
     let out = f();
+    (start.elapsed(), out)
+}
+
+#[allow(clippy::disallowed_methods)] // a benchmark reads the clock to time itself
+async fn time_async<T>(f: impl std::future::Future<Output = T>) -> (Duration, T) {
+    let start = Instant::now();
+    let out = f.await;
     (start.elapsed(), out)
 }
 

@@ -70,21 +70,38 @@ fn rposition(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// The RFC 8785 canonical form of a JSON value, within the restrictions above.
 pub fn canonical_json(value: &Value) -> Result<Vec<u8>, EncodingError> {
-    let mut out = Vec::new();
-    write(value, "$", &mut out)?;
+    let mut out = Vec::with_capacity(256);
+    write(value, &mut out).map_err(|mut e| {
+        // The path was gathered innermost first, on the way out.
+        let path =
+            std::iter::once("$".to_owned()).chain(e.path.drain(..).rev()).collect::<String>();
+        match e.kind {
+            Refusal::Number(number) => EncodingError::NotAnInteger { path, number },
+            Refusal::Key(key) => EncodingError::NonAsciiKey { path, key },
+        }
+    })?;
     Ok(out)
 }
 
-fn write(value: &Value, path: &str, out: &mut Vec<u8>) -> Result<(), EncodingError> {
+/// A refusal on its way out of the recursion, collecting the path as it goes; building
+/// paths only on error keeps the common case free of allocations.
+struct Refused {
+    kind: Refusal,
+    path: Vec<String>,
+}
+
+enum Refusal {
+    Number(String),
+    Key(String),
+}
+
+fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), Refused> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Number(n) => {
             if n.is_f64() {
-                return Err(EncodingError::NotAnInteger {
-                    path: path.to_owned(),
-                    number: n.to_string(),
-                });
+                return Err(Refused { kind: Refusal::Number(n.to_string()), path: Vec::new() });
             }
             out.extend_from_slice(n.to_string().as_bytes());
         }
@@ -95,17 +112,17 @@ fn write(value: &Value, path: &str, out: &mut Vec<u8>) -> Result<(), EncodingErr
                 if i > 0 {
                     out.push(b',');
                 }
-                write(item, &format!("{path}[{i}]"), out)?;
+                write(item, out).map_err(|mut e| {
+                    e.path.push(format!("[{i}]"));
+                    e
+                })?;
             }
             out.push(b']');
         }
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             if let Some(bad) = keys.iter().find(|k| !k.is_ascii()) {
-                return Err(EncodingError::NonAsciiKey {
-                    path: path.to_owned(),
-                    key: (*bad).clone(),
-                });
+                return Err(Refused { kind: Refusal::Key((*bad).clone()), path: Vec::new() });
             }
             keys.sort_unstable();
             out.push(b'{');
@@ -115,7 +132,10 @@ fn write(value: &Value, path: &str, out: &mut Vec<u8>) -> Result<(), EncodingErr
                 }
                 string(key, out);
                 out.push(b':');
-                write(&map[key], &format!("{path}.{key}"), out)?;
+                write(&map[key], out).map_err(|mut e| {
+                    e.path.push(format!(".{key}"));
+                    e
+                })?;
             }
             out.push(b'}');
         }

@@ -110,6 +110,29 @@ macro_rules! dispatch_tx {
 }
 pub(crate) use dispatch_tx;
 
+/// Placeholders for a generated statement: `?` on SQLite (whose named-parameter lookup is
+/// a linear scan, quadratic over a multi-row insert), `$1, $2, …` on PostgreSQL.
+pub(crate) struct Placeholders {
+    numbered: bool,
+    next: usize,
+}
+
+impl Placeholders {
+    pub(crate) fn for_tx(tx: &Tx) -> Self {
+        Self { numbered: matches!(tx, Tx::Postgres(_)), next: 0 }
+    }
+
+    #[allow(clippy::should_implement_trait)] // never ends; an Iterator would suggest it could
+    pub(crate) fn next(&mut self) -> String {
+        self.next += 1;
+        if self.numbered {
+            format!("${}", self.next)
+        } else {
+            "?".to_owned()
+        }
+    }
+}
+
 impl Tx {
     pub(crate) async fn commit(self) -> Result<()> {
         match self {

@@ -5,6 +5,7 @@
 
 mod database;
 mod error;
+mod group;
 mod keys;
 mod ledger;
 mod state;
@@ -14,6 +15,7 @@ mod verify;
 
 pub use database::{Database, DatabaseUrl, OpenMode};
 pub use error::{Result, StoreError};
+pub use group::{Clock, GroupCommit};
 pub use keys::{
     create_key_file, parse_public_key, public_key_hex, read_key_file, DEFAULT_KEY_FILE,
 };

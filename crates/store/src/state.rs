@@ -368,6 +368,77 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
     Ok(())
 }
 
+/// Applies the changes of events `base`, `base + 1`, … in order. Runs of findings (the
+/// bulk of what scans and monitors write) go in as multi-row inserts; the rest one by
+/// one. The outcome is the same as applying each in turn (replay does that).
+pub(crate) async fn apply_all(
+    tx: &mut Tx,
+    base: u64,
+    times: &[i64],
+    changes: &[Change],
+) -> Result<()> {
+    let mut i = 0;
+    while i < changes.len() {
+        let run = changes[i..].iter().take_while(|c| matches!(c, Change::FindingOpened(_))).count();
+        if run >= 2 {
+            for start in (i..i + run).step_by(100) {
+                let end = (start + 100).min(i + run);
+                open_findings(tx, base + start as u64, &times[start..end], &changes[start..end])
+                    .await?;
+            }
+            i += run;
+        } else {
+            apply(tx, base + i as u64, times[i], &changes[i]).await?;
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
+/// One multi-row insert of `finding.opened` changes; a duplicate id is refused by name.
+async fn open_findings(tx: &mut Tx, first: u64, times: &[i64], changes: &[Change]) -> Result<()> {
+    let findings: Vec<&FindingOpened> = changes
+        .iter()
+        .filter_map(|c| if let Change::FindingOpened(f) = c { Some(f) } else { None })
+        .collect();
+    let mut sql = String::from(
+        "INSERT INTO findings (id, clause, subject, summary, evidence, status, opened, seq) VALUES ",
+    );
+    let mut numbered = crate::database::Placeholders::for_tx(tx);
+    for k in 0..findings.len() {
+        if k > 0 {
+            sql.push(',');
+        }
+        let [a, b, c, d, e, f, g] = std::array::from_fn(|_| numbered.next());
+        sql.push_str(&format!("({a},{b},{c},{d},{e},'open',{f},{g})"));
+    }
+    sql.push_str(" ON CONFLICT (id) DO NOTHING");
+    let inserted = dispatch_tx!(&mut *tx, c => {
+        let mut query = sqlx::query(&sql);
+        for (k, f) in findings.iter().enumerate() {
+            query = query.bind(&f.id).bind(&f.clause).bind(&f.subject).bind(&f.summary).bind(&f.evidence)
+                .bind(times[k]).bind((first + k as u64) as i64);
+        }
+        query.execute(c).await.map(|r| r.rows_affected())
+    })
+    .doing("opening findings")?;
+    if inserted as usize == findings.len() {
+        return Ok(());
+    }
+    // Some id was there already (or twice in the batch): name the first such event.
+    for (k, f) in findings.iter().enumerate() {
+        let seq: Option<i64> = dispatch_tx!(&mut *tx, c => sqlx::query_scalar("SELECT seq FROM findings WHERE id = $1").bind(&f.id).fetch_optional(c).await)
+            .doing("checking finding ids")?;
+        if seq != Some((first + k as u64) as i64) {
+            return Err(refused(
+                "finding.opened",
+                format!("body.id: finding `{}` exists already", f.id),
+            ));
+        }
+    }
+    Err(refused("finding.opened", "body.id: a finding exists already".into()))
+}
+
 /// The state tables, emptied before a replay (children before parents).
 pub(crate) const STATE_TABLES: &[&str] =
     &["grants", "assignments", "findings", "resources", "personnel", "units", "ledger_keys"];

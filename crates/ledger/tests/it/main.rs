@@ -284,3 +284,14 @@ proptest! {
         prop_assert_eq!(bantay_ledger::canonical_json(&back).unwrap(), bytes);
     }
 }
+
+#[test]
+fn refusals_name_the_json_path() {
+    let e = bantay_ledger::canonical_json(&serde_json::json!({"a": [1, {"b": 0.5}]})).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "$.a[1].b: 0.5 is not an integer; events carry integers only (seconds, smallest units)"
+    );
+    let e = bantay_ledger::canonical_json(&serde_json::json!({"x": {"é": 1}})).unwrap_err();
+    assert!(e.to_string().starts_with("$.x: key `é` is not ASCII"), "{e}");
+}

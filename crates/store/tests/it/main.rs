@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod bad_input;
+mod group;
 mod keys_and_proofs;
 mod state;
 mod tamper;
