@@ -367,9 +367,11 @@ impl Store {
         })
         .doing("reading the event")?;
         let mut writer = self.writer.lock().await;
-        let mut tx = self.db.begin().await?;
-        self.catch_up(&mut tx, &mut writer.tree).await?;
-        drop(tx);
+        // A tree's prefix never changes: only a tree shorter than the head needs loading.
+        if writer.tree.size() < stored.head.size {
+            let mut tx = self.db.begin().await?;
+            self.catch_up(&mut tx, &mut writer.tree).await?;
+        }
         let proof = writer.tree.inclusion_proof(seq, stored.head.size)?;
         Ok(InclusionBundle::new(&event, seq, &stored.head, &stored.public_key, &proof))
     }
