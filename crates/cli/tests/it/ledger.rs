@@ -187,7 +187,9 @@ fn kill_a_writer(env: &[(&str, String)], actor: &str, batch: u64, after: Duratio
     reader.join().unwrap()
 }
 
-fn a_killed_writer_loses_nothing(db: &TestDatabase) {
+/// Runs `bantay init` on `db` with a key beside it; returns the environment that points
+/// `bantay` at both.
+fn init_in(db: &TestDatabase) -> [(&'static str, String); 2] {
     let dir = db.dir();
     std::fs::create_dir_all(&dir).unwrap();
     let key = dir.join("bantay.key");
@@ -196,6 +198,11 @@ fn a_killed_writer_loses_nothing(db: &TestDatabase) {
     let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let init = bantay_with(&dir, &["init"], &env_ref);
     assert_eq!(init.code, 0, "{init:?}");
+    env
+}
+
+fn a_killed_writer_loses_nothing(db: &TestDatabase) {
+    let env = init_in(db);
     let mut rng = rand::rngs::StdRng::seed_from_u64(50);
     let mut acknowledged_total = 0;
     for round in 0..50 {
@@ -239,14 +246,7 @@ fn a_killed_writer_loses_nothing_on_postgres() {
 }
 
 fn eight_writers_make_one_history(db: &TestDatabase, per_writer: u64) {
-    let dir = db.dir();
-    std::fs::create_dir_all(&dir).unwrap();
-    let key = dir.join("bantay.key");
-    let env =
-        [("BANTAY_DATABASE_URL", db.url_text()), ("BANTAY_KEY_FILE", key.display().to_string())];
-    let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let init = bantay_with(&dir, &["init"], &env_ref);
-    assert_eq!(init.code, 0, "{init:?}");
+    let env = init_in(db);
     let start = runtime().block_on(async {
         Store::open(&db.url(), OpenMode::Existing).await.unwrap().size().await.unwrap()
     });

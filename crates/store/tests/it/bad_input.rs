@@ -96,16 +96,6 @@ async fn a_newer_schema_is_refused(backend: Backend) {
     assert_eq!(store.size().await.unwrap(), size, "nothing was written");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_newer_schema_is_refused_on_sqlite() {
-    a_newer_schema_is_refused(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_newer_schema_is_refused_on_postgres() {
-    a_newer_schema_is_refused(Backend::Postgres).await;
-}
-
 async fn the_wrong_key_writes_nothing(backend: Backend) {
     let db = database(backend).await;
     let (store, _) = ledger(&db).await;
@@ -124,16 +114,6 @@ async fn the_wrong_key_writes_nothing(backend: Backend) {
     assert_eq!(store.size().await.unwrap(), size);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_wrong_key_writes_nothing_on_sqlite() {
-    the_wrong_key_writes_nothing(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_wrong_key_writes_nothing_on_postgres() {
-    the_wrong_key_writes_nothing(Backend::Postgres).await;
-}
-
 #[tokio::test]
 async fn an_unreachable_server_is_named() {
     let url = DatabaseUrl::parse("postgres://postgres:secret@127.0.0.1:1/bantay");
@@ -144,3 +124,5 @@ async fn an_unreachable_server_is_named() {
     );
     assert!(!error.contains("secret"), "the password is not shown: {error}");
 }
+
+crate::on_both_backends!(a_newer_schema_is_refused, the_wrong_key_writes_nothing);

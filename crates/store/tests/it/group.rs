@@ -48,12 +48,4 @@ async fn concurrent_callers_share_commits(backend: Backend) {
     assert_eq!(store.replay_differences().await.unwrap(), Vec::<String>::new());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_callers_share_commits_on_sqlite() {
-    concurrent_callers_share_commits(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_callers_share_commits_on_postgres() {
-    concurrent_callers_share_commits(Backend::Postgres).await;
-}
+crate::on_both_backends!(concurrent_callers_share_commits);

@@ -49,16 +49,6 @@ async fn rotation_keeps_old_heads_verifiable(backend: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rotation_keeps_old_heads_verifiable_on_sqlite() {
-    rotation_keeps_old_heads_verifiable(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rotation_keeps_old_heads_verifiable_on_postgres() {
-    rotation_keeps_old_heads_verifiable(Backend::Postgres).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proofs_check_offline_and_fail_when_changed() {
     let db = database(Backend::Sqlite).await;
     let (store, key) = ledger(&db).await;
@@ -123,12 +113,4 @@ async fn two_writers_make_one_history(backend: Backend) {
     assert_eq!(v.heads, 201);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_writers_make_one_history_on_sqlite() {
-    two_writers_make_one_history(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_writers_make_one_history_on_postgres() {
-    two_writers_make_one_history(Backend::Postgres).await;
-}
+crate::on_both_backends!(rotation_keeps_old_heads_verifiable, two_writers_make_one_history);

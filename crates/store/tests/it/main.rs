@@ -73,7 +73,28 @@ pub async fn fill(store: &Store, total: u64, batch: u64) {
     }
 }
 
-pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+/// Declares `NAME_on_sqlite` and `NAME_on_postgres` tests that run `async fn NAME(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        pub mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        pub mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
 
 /// Runs SQL on the test database directly, as someone with write access to it could.
 pub async fn execute(db: &TestDatabase, sql: &str) {

@@ -150,16 +150,6 @@ async fn replay_gives_the_live_state(backend: Backend) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replay_gives_the_live_state_on_sqlite() {
-    replay_gives_the_live_state(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replay_gives_the_live_state_on_postgres() {
-    replay_gives_the_live_state(Backend::Postgres).await;
-}
-
 async fn a_failed_append_leaves_nothing(backend: Backend) {
     let db = database(backend).await;
     let (store, _) = ledger(&db).await;
@@ -214,12 +204,4 @@ async fn a_failed_append_leaves_nothing(backend: Backend) {
     assert_eq!(store.verify(&Trust::default()).await.unwrap().problem, None);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_append_leaves_nothing_on_sqlite() {
-    a_failed_append_leaves_nothing(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_append_leaves_nothing_on_postgres() {
-    a_failed_append_leaves_nothing(Backend::Postgres).await;
-}
+crate::on_both_backends!(replay_gives_the_live_state, a_failed_append_leaves_nothing);

@@ -6,7 +6,7 @@ use bantay_store::{DatabaseUrl, Problem, Store, Trust};
 use rand::{Rng, SeedableRng};
 use sqlx::{PgPool, SqlitePool};
 
-use crate::{database, fill, ledger, Backend, BACKENDS};
+use crate::{database, fill, ledger, Backend};
 
 /// A row of `ledger_events`: seq, then leaf and event bytes.
 type StoredRow = (i64, (Vec<u8>, Vec<u8>));
@@ -138,12 +138,4 @@ async fn tampering_is_found_and_named(backend: Backend) {
     assert!(matches!(p, Problem::BadSignature { size: 5003, .. }), "{p}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tampering_is_found_and_named_on_sqlite() {
-    tampering_is_found_and_named(BACKENDS[0]).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tampering_is_found_and_named_on_postgres() {
-    tampering_is_found_and_named(BACKENDS[1]).await;
-}
+crate::on_both_backends!(tampering_is_found_and_named);
