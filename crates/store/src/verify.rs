@@ -9,7 +9,7 @@ use bantay_ledger::{event_seq, leaf_hash, Frontier, Hash, SignedTreeHead};
 use ed25519_dalek::{Signature, VerifyingKey};
 use futures_util::TryStreamExt;
 
-use crate::database::dispatch_pool;
+use crate::database::{dispatch_pool, Pool};
 use crate::error::{Doing, Result};
 use crate::keys::public_key_hex;
 use crate::ledger::{endorsement_bytes, Store};
@@ -203,6 +203,34 @@ impl Walk<'_> {
     }
 }
 
+/// Events per page on SQLite.
+const PAGE: i64 = 4096;
+
+/// One page of events in three values: the rows' seqs and their events' lengths as
+/// comma-separated lists, and every row's 32-byte leaf followed by its event bytes. Each
+/// part has a known length, so no byte inside an event can be taken for a boundary. The
+/// three aggregates walk the same scan, so their orders agree whatever order it is; the
+/// seqs say which row each element was. A page past the end is all NULL.
+const SQLITE_PAGE: &str = "SELECT group_concat(seq), group_concat(length(event)), CAST(group_concat(leaf || event, '') AS BLOB) \
+     FROM ledger_events WHERE seq >= $1 AND seq < $2";
+
+type Page = (Option<String>, Option<String>, Option<Vec<u8>>);
+
+/// Splits a page into (seq, leaf, event) rows; `None` if the parts do not fit together.
+fn unpack(page: &Page) -> Option<Vec<(u64, &[u8], &[u8])>> {
+    let (Some(seqs), Some(lengths), Some(bytes)) = page else { return Some(Vec::new()) };
+    let mut rows = Vec::with_capacity(PAGE as usize);
+    let mut at = 0;
+    for (seq, length) in seqs.split(',').zip(lengths.split(',')) {
+        let (seq, length): (u64, usize) = (seq.parse().ok()?, length.parse().ok()?);
+        let leaf = bytes.get(at..at + 32)?;
+        let event = bytes.get(at + 32..at + 32 + length)?;
+        rows.push((seq, leaf, event));
+        at += 32 + length;
+    }
+    (at == bytes.len()).then_some(rows)
+}
+
 impl Store {
     /// Verifies the whole ledger; see the module's documentation.
     pub async fn verify(&self, trust: &Trust) -> Result<Verification> {
@@ -251,16 +279,76 @@ impl Store {
             bytes: 0,
         };
         let mut problem = None;
-        dispatch_pool!(&db.pool, pool => {
-            let mut rows = sqlx::query_as::<_, (i64, Vec<u8>, Vec<u8>)>("SELECT seq, leaf, event FROM ledger_events ORDER BY seq")
-                .fetch(pool);
-            while let Some((seq, leaf, bytes)) = rows.try_next().await.map_err(|e| db.classify(e, "reading the events"))? {
-                if let Err(p) = walk.event(seq as u64, &leaf, &bytes) {
-                    problem = Some(p);
-                    break;
+        match &db.pool {
+            Pool::Sqlite(pool) => {
+                // SQLite hands rows over one by one through sqlx's worker thread, which
+                // costs more than hashing them; pages of rows packed into one value each
+                // cost one hand-over per page.
+                let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM ledger_events")
+                    .fetch_one(pool)
+                    .await
+                    .map_err(|e| db.classify(e, "reading the events"))?;
+                // Two pages in flight on two connections while this thread hashes.
+                let last = last.unwrap_or(-1);
+                let fetch = |from: i64| {
+                    let pool = pool.clone();
+                    tokio::spawn(async move {
+                        sqlx::query_as::<_, Page>(SQLITE_PAGE)
+                            .bind(from)
+                            .bind(from + PAGE)
+                            .fetch_one(&pool)
+                            .await
+                    })
+                };
+                let mut in_flight = std::collections::VecDeque::new();
+                let mut next = 0i64;
+                'pages: loop {
+                    while in_flight.len() < 2 && next <= last {
+                        in_flight.push_back(fetch(next));
+                        next += PAGE;
+                    }
+                    // Let the new fetches reach SQLite's threads before hashing starts.
+                    tokio::task::yield_now().await;
+                    let Some(handle) = in_flight.pop_front() else { break };
+                    let page = handle
+                        .await
+                        .map_err(|e| {
+                            db.classify(sqlx::Error::Protocol(e.to_string()), "reading the events")
+                        })?
+                        .map_err(|e| db.classify(e, "reading the events"))?;
+                    // A page whose every row was deleted is empty: the next row names the gap.
+                    let Some(rows) = unpack(&page) else {
+                        return Err(db.classify(
+                            sqlx::Error::Protocol("a malformed page of events".into()),
+                            "reading the events",
+                        ));
+                    };
+                    for (seq, leaf, bytes) in rows {
+                        if let Err(p) = walk.event(seq, leaf, bytes) {
+                            problem = Some(p);
+                            break 'pages;
+                        }
+                    }
+                }
+                for handle in in_flight {
+                    handle.abort();
                 }
             }
-        });
+            Pool::Postgres(pool) => {
+                let mut rows = sqlx::query_as::<_, (i64, Vec<u8>, Vec<u8>)>(
+                    "SELECT seq, leaf, event FROM ledger_events ORDER BY seq",
+                )
+                .fetch(pool);
+                while let Some((seq, leaf, bytes)) =
+                    rows.try_next().await.map_err(|e| db.classify(e, "reading the events"))?
+                {
+                    if let Err(p) = walk.event(seq as u64, &leaf, &bytes) {
+                        problem = Some(p);
+                        break;
+                    }
+                }
+            }
+        }
         let events = walk.frontier.size();
         if problem.is_none() {
             if let Some((size, time, external)) = last_head.filter(|&(size, ..)| size > events) {

@@ -126,6 +126,31 @@ async fn tampering_is_found_and_named(backend: Backend) {
         assert!(matches!(p, Problem::Cut { .. }) && p.seq() == from as u64, "cut from {from}: {p}");
         raw.insert_all(&tail).await;
     }
+    // Bytes that text handling might choke on: NUL, invalid UTF-8, a newline.
+    for (seq, byte) in [(4321i64, 0x00u8), (4322, 0xff), (4323, b'\n')] {
+        let (leaf, event) = raw.row(seq).await;
+        let mut changed = event.clone();
+        changed[10] = byte;
+        raw.set(seq, &leaf, &changed).await;
+        let p = problem(&store).await;
+        assert!(
+            matches!(p, Problem::Altered { seq: s } if s == seq as u64),
+            "byte {byte:#x} in event {seq}: {p}"
+        );
+        raw.set(seq, &leaf, &event).await;
+        let mut leaf2 = leaf.clone();
+        leaf2[0] = byte;
+        leaf2[31] = 0;
+        if leaf2 != leaf {
+            raw.set(seq, &leaf2, &event).await;
+            let p = problem(&store).await;
+            assert!(
+                matches!(p, Problem::Altered { seq: s } if s == seq as u64),
+                "leaf byte {byte:#x} of {seq}: {p}"
+            );
+            raw.set(seq, &leaf, &event).await;
+        }
+    }
     assert_eq!(
         store.verify(&Trust::default()).await.unwrap().problem,
         None,
