@@ -216,8 +216,11 @@ const SQLITE_PAGE: &str = "SELECT group_concat(seq), group_concat(length(event))
 
 type Page = (Option<String>, Option<String>, Option<Vec<u8>>);
 
+/// A stored row: seq, leaf, event bytes.
+type StoredEvent<'p> = (u64, &'p [u8], &'p [u8]);
+
 /// Splits a page into (seq, leaf, event) rows; `None` if the parts do not fit together.
-fn unpack(page: &Page) -> Option<Vec<(u64, &[u8], &[u8])>> {
+fn unpack(page: &Page) -> Option<Vec<StoredEvent<'_>>> {
     let (Some(seqs), Some(lengths), Some(bytes)) = page else { return Some(Vec::new()) };
     let mut rows = Vec::with_capacity(PAGE as usize);
     let mut at = 0;
