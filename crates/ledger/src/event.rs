@@ -39,15 +39,28 @@ pub enum EncodingError {
 impl Event {
     /// The canonical bytes of the whole event.
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, EncodingError> {
-        let whole = serde_json::json!({
-            "seq": self.seq,
-            "time": self.time,
-            "kind": self.kind,
-            "actor": self.actor,
-            "body": self.body,
-        });
-        canonical_json(&whole)
+        canonical_event(self.seq, self.time, &self.kind, &self.actor, &self.body)
     }
+}
+
+/// The canonical bytes of an event given by its parts, without assembling an [`Event`]:
+/// the top-level keys in their sorted order, the body in canonical form.
+pub fn canonical_event(
+    seq: u64,
+    time: i64,
+    kind: &str,
+    actor: &str,
+    body: &Value,
+) -> Result<Vec<u8>, EncodingError> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"{\"actor\":");
+    string(actor, &mut out);
+    out.extend_from_slice(b",\"body\":");
+    write(body, &mut out).map_err(|e| e.into_error(".body"))?;
+    out.extend_from_slice(b",\"kind\":");
+    string(kind, &mut out);
+    out.extend_from_slice(format!(",\"seq\":{seq},\"time\":{time}}}").as_bytes());
+    Ok(out)
 }
 
 /// The sequence number an event's canonical bytes carry, read from their end without
@@ -71,16 +84,22 @@ fn rposition(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// The RFC 8785 canonical form of a JSON value, within the restrictions above.
 pub fn canonical_json(value: &Value) -> Result<Vec<u8>, EncodingError> {
     let mut out = Vec::with_capacity(256);
-    write(value, &mut out).map_err(|mut e| {
+    write(value, &mut out).map_err(|e| e.into_error(""))?;
+    Ok(out)
+}
+
+impl Refused {
+    /// The error, its path starting at `$` and `prefix`.
+    fn into_error(self, prefix: &str) -> EncodingError {
         // The path was gathered innermost first, on the way out.
-        let path =
-            std::iter::once("$".to_owned()).chain(e.path.drain(..).rev()).collect::<String>();
-        match e.kind {
+        let path = std::iter::once(format!("${prefix}"))
+            .chain(self.path.into_iter().rev())
+            .collect::<String>();
+        match self.kind {
             Refusal::Number(number) => EncodingError::NotAnInteger { path, number },
             Refusal::Key(key) => EncodingError::NonAsciiKey { path, key },
         }
-    })?;
-    Ok(out)
+    }
 }
 
 /// A refusal on its way out of the recursion, collecting the path as it goes; building

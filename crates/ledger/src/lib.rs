@@ -9,7 +9,7 @@ mod head;
 mod tree;
 
 pub use bundle::{InclusionBundle, ProofCheck};
-pub use event::{canonical_json, event_seq, EncodingError, Event};
+pub use event::{canonical_event, canonical_json, event_seq, EncodingError, Event};
 pub use frontier::Frontier;
 pub use head::{signed_bytes, SignedTreeHead};
 pub use tree::{

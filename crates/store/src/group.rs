@@ -67,8 +67,8 @@ async fn commit(store: &Store, clock: &Clock, group: Vec<(Vec<NewEvent>, Reply)>
         return;
     }
     let sizes: Vec<u64> = group.iter().map(|(events, _)| events.len() as u64).collect();
-    let all: Vec<NewEvent> = group.iter().flat_map(|(events, _)| events.iter().cloned()).collect();
-    match store.append(all, clock()).await {
+    let all: Vec<&NewEvent> = group.iter().flat_map(|(events, _)| events.iter()).collect();
+    match store.append_refs(&all, clock()).await {
         Ok(appended) => {
             let mut first = appended.first;
             for ((_, reply), count) in group.into_iter().zip(sizes) {

@@ -5,7 +5,9 @@
 //! writer (`BEGIN IMMEDIATE`), PostgreSQL's row lock on `ledger_state`. Each process keeps
 //! the Merkle tree in memory and first catches up with whatever others appended.
 
-use bantay_ledger::{leaf_hash, Event, Hash, InclusionBundle, MerkleTree, SignedTreeHead};
+use bantay_ledger::{
+    canonical_event, leaf_hash, Hash, InclusionBundle, MerkleTree, SignedTreeHead,
+};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use futures_util::TryStreamExt;
 use serde_json::Value;
@@ -128,10 +130,11 @@ impl Store {
         let body = serde_json::json!({ "public_key": public_key_hex(&key.verifying_key()) });
         let mut all = vec![NewEvent::new("ledger.initialised", actor, now, body)];
         all.extend(events);
+        let all: Vec<&NewEvent> = all.iter().collect();
         let changes = parse_all(&all, true)?;
         let mut writer = self.writer.lock().await;
         writer.signer = Some(Signer { key, since: 0 });
-        let appended = self.commit(&mut writer, all, changes, now, None).await;
+        let appended = self.commit(&mut writer, &all, changes, now, None).await;
         if appended.is_err() {
             writer.signer = None;
         }
@@ -157,7 +160,14 @@ impl Store {
     /// Appends `events` and their state changes in one transaction and signs the new
     /// head. Either all of them are in the ledger and the state, or none.
     pub async fn append(&self, events: Vec<NewEvent>, now: i64) -> Result<Appended> {
-        let changes = parse_all(&events, false)?;
+        let events: Vec<&NewEvent> = events.iter().collect();
+        self.append_refs(&events, now).await
+    }
+
+    /// [`Store::append`] for events owned elsewhere (group commit keeps them, to retry
+    /// one by one if the group fails).
+    pub(crate) async fn append_refs(&self, events: &[&NewEvent], now: i64) -> Result<Appended> {
+        let changes = parse_all(events, false)?;
         let mut writer = self.writer.lock().await;
         self.commit(&mut writer, events, changes, now, None).await
     }
@@ -176,8 +186,9 @@ impl Store {
             "endorsement": hex::encode(endorsement.to_bytes()),
         });
         let events = vec![NewEvent::new("ledger.key_rotated", actor, now, body)];
+        let events: Vec<&NewEvent> = events.iter().collect();
         let changes = parse_all(&events, true)?;
-        self.commit(&mut writer, events, changes, now, Some(new)).await
+        self.commit(&mut writer, &events, changes, now, Some(new)).await
     }
 
     /// The one transaction of an append. `rotate_to` is a key that signs from the first
@@ -185,7 +196,7 @@ impl Store {
     async fn commit(
         &self,
         writer: &mut Writer,
-        events: Vec<NewEvent>,
+        events: &[&NewEvent],
         changes: Vec<Change>,
         now: i64,
         rotate_to: Option<SigningKey>,
@@ -222,7 +233,7 @@ impl Store {
         tx: &mut Tx,
         writer: &mut Writer,
         base: u64,
-        events: Vec<NewEvent>,
+        events: &[&NewEvent],
         changes: &[Change],
         now: i64,
         rotate_to: Option<&SigningKey>,
@@ -231,10 +242,9 @@ impl Store {
         let mut leaves = Vec::with_capacity(events.len());
         let mut bytes = Vec::with_capacity(events.len());
         let times: Vec<i64> = events.iter().map(|e| e.time).collect();
-        for (i, e) in events.into_iter().enumerate() {
+        for (i, e) in events.iter().enumerate() {
             let seq = base + i as u64;
-            let event = Event { seq, time: e.time, kind: e.kind, actor: e.actor, body: e.body };
-            let canonical = event.canonical_bytes()?;
+            let canonical = canonical_event(seq, e.time, &e.kind, &e.actor, &e.body)?;
             let leaf = leaf_hash(&canonical);
             writer.tree.push(leaf);
             seqs.push(seq as i64);
@@ -320,15 +330,30 @@ impl Store {
 
     /// The newest signed head, or the one of exactly `size` events.
     pub async fn head(&self, size: Option<u64>) -> Result<Option<StoredHead>> {
-        type Row = (i64, Vec<u8>, i64, i64, Vec<u8>, Vec<u8>);
-        const SELECT: &str = "SELECT h.size, h.root, h.time, h.key_seq, h.signature, k.public_key \
+        Ok(self.head_with_event(size, None).await?.map(|(head, _)| head))
+    }
+
+    /// The head (newest, or of `size` events) and, in the same round trip, the bytes of
+    /// event `seq` if it is stored.
+    async fn head_with_event(
+        &self,
+        size: Option<u64>,
+        seq: Option<u64>,
+    ) -> Result<Option<(StoredHead, Option<Vec<u8>>)>> {
+        type Row = (i64, Vec<u8>, i64, i64, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+        const SELECT: &str =
+            "SELECT h.size, h.root, h.time, h.key_seq, h.signature, k.public_key, \
+             (SELECT event FROM ledger_events WHERE seq = $1) \
              FROM ledger_heads h JOIN ledger_keys k ON k.seq = h.key_seq";
+        let seq = seq.map_or(-1, |s| s as i64);
         let row: Option<Row> = match size {
-            None => dispatch_pool!(&self.db.pool, pool => sqlx::query_as(&format!("{SELECT} ORDER BY h.size DESC LIMIT 1")).fetch_optional(pool).await),
-            Some(n) => dispatch_pool!(&self.db.pool, pool => sqlx::query_as(&format!("{SELECT} WHERE h.size = $1")).bind(n as i64).fetch_optional(pool).await),
+            None => dispatch_pool!(&self.db.pool, pool => sqlx::query_as(&format!("{SELECT} ORDER BY h.size DESC LIMIT 1")).bind(seq).fetch_optional(pool).await),
+            Some(n) => dispatch_pool!(&self.db.pool, pool => sqlx::query_as(&format!("{SELECT} WHERE h.size = $2")).bind(seq).bind(n as i64).fetch_optional(pool).await),
         }
         .map_err(|e| self.db.classify(e, "reading the signed head"))?;
-        let Some((size, root, time, key_seq, signature, public_key)) = row else { return Ok(None) };
+        let Some((size, root, time, key_seq, signature, public_key, event)) = row else {
+            return Ok(None);
+        };
         let head = SignedTreeHead {
             size: size as u64,
             root: root.try_into().map_err(|_| {
@@ -339,33 +364,26 @@ impl Store {
                 self.inconsistent(format!("the head of size {size} has a malformed signature"))
             })?,
         };
-        Ok(Some(StoredHead {
-            head,
-            key_seq: key_seq as u64,
-            public_key: verifying_key(&public_key, &self.db)?,
-        }))
+        let public_key = verifying_key(&public_key, &self.db)?;
+        Ok(Some((StoredHead { head, key_seq: key_seq as u64, public_key }, event)))
     }
 
     /// An inclusion proof of event `seq` under the newest head (or the head of `size`).
     pub async fn prove(&self, seq: u64, size: Option<u64>) -> Result<InclusionBundle> {
-        let Some(stored) = self.head(size).await? else {
+        let Some((stored, event)) = self.head_with_event(size, Some(seq)).await? else {
             return Err(match size {
                 Some(n) => self.inconsistent(format!(
-                    "there is no signed head of size {n}; `bantay ledger head --all` lists them"
+                    "there is no signed head of size {n}; `bantay ledger head --output json` shows the newest"
                 )),
                 None => StoreError::NotInitialised { location: self.db.location().to_owned() },
             });
         };
-        if seq >= stored.head.size {
+        let (Some(event), true) = (event, seq < stored.head.size) else {
             return Err(StoreError::Proof(bantay_ledger::ProofError::NoSuchLeaf {
                 index: seq,
                 size: stored.head.size,
             }));
-        }
-        let event: Vec<u8> = dispatch_pool!(&self.db.pool, pool => {
-            sqlx::query_scalar("SELECT event FROM ledger_events WHERE seq = $1").bind(seq as i64).fetch_one(pool).await
-        })
-        .doing("reading the event")?;
+        };
         let mut writer = self.writer.lock().await;
         // A tree's prefix never changes: only a tree shorter than the head needs loading.
         if writer.tree.size() < stored.head.size {
@@ -461,7 +479,7 @@ fn verifying_key(bytes: &[u8], db: &Database) -> Result<VerifyingKey> {
 
 /// Checks every event's kind and body before anything is written. `ledger.*` key events
 /// come only from `init` and `rotate_key` (`internal`).
-fn parse_all(events: &[NewEvent], internal: bool) -> Result<Vec<Change>> {
+fn parse_all(events: &[&NewEvent], internal: bool) -> Result<Vec<Change>> {
     events
         .iter()
         .map(|e| {

@@ -295,3 +295,18 @@ fn refusals_name_the_json_path() {
     let e = bantay_ledger::canonical_json(&serde_json::json!({"x": {"é": 1}})).unwrap_err();
     assert!(e.to_string().starts_with("$.x: key `é` is not ASCII"), "{e}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The event's bytes are the canonical form of the whole event as one JSON value.
+    #[test]
+    fn event_bytes_are_the_canonical_whole(body in json_value(), seq in any::<u64>(), time in any::<i64>(), kind in "[a-z.]{1,12}", actor in "\\PC{0,12}") {
+        let event = bantay_ledger::Event { seq, time, kind: kind.clone(), actor: actor.clone(), body: body.clone() };
+        let whole = serde_json::json!({"seq": seq, "time": time, "kind": kind, "actor": actor, "body": body});
+        prop_assert_eq!(event.canonical_bytes().ok(), bantay_ledger::canonical_json(&whole).ok());
+        if let Ok(bytes) = event.canonical_bytes() {
+            prop_assert_eq!(bantay_ledger::event_seq(&bytes), Some(seq));
+        }
+    }
+}
