@@ -185,7 +185,7 @@ impl Store {
             "public_key": public_key_hex(&new.verifying_key()),
             "endorsement": hex::encode(endorsement.to_bytes()),
         });
-        let events = vec![NewEvent::new("ledger.key_rotated", actor, now, body)];
+        let events = [NewEvent::new("ledger.key_rotated", actor, now, body)];
         let events: Vec<&NewEvent> = events.iter().collect();
         let changes = parse_all(&events, true)?;
         self.commit(&mut writer, &events, changes, now, Some(new)).await
