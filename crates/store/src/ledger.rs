@@ -293,25 +293,36 @@ impl Store {
             tree.truncate(size);
         }
         if tree.size() < size {
-            let from = tree.size() as i64;
-            let loaded = dispatch_tx!(tx, c => {
-                sqlx::query_as::<_, (i64, Vec<u8>)>("SELECT seq, leaf FROM ledger_events WHERE seq >= $1 ORDER BY seq")
-                    .bind(from)
-                    .fetch(c)
-                    .map_err(|e| StoreError::Sql { doing: "loading the ledger", source: e })
-                    .try_fold(&mut *tree, |tree, (seq, leaf)| async move {
-                        let leaf: Hash = leaf.try_into().map_err(|_| self.inconsistent(format!("event {seq} has a leaf hash of the wrong length")))?;
-                        if seq as u64 != tree.size() {
-                            return Err(self.inconsistent(format!("event {} is missing", tree.size())));
-                        }
-                        tree.push(leaf);
-                        Ok(tree)
-                    })
-                    .await
-            })?;
-            if loaded.size() != size {
-                let have = loaded.size();
-                loaded.truncate(0);
+            let loaded = match tx {
+                Tx::Sqlite(c) => self.load_leaves_paged(c, tree, size).await,
+                Tx::Postgres(c) => sqlx::query_as::<_, (i64, Vec<u8>)>(
+                    "SELECT seq, leaf FROM ledger_events WHERE seq >= $1 ORDER BY seq",
+                )
+                .bind(tree.size() as i64)
+                .fetch(&mut **c)
+                .map_err(|e| StoreError::Sql { doing: "loading the ledger", source: e })
+                .try_fold(&mut *tree, |tree, (seq, leaf)| async move {
+                    let leaf: Hash = leaf.try_into().map_err(|_| {
+                        self.inconsistent(format!(
+                            "event {seq} has a leaf hash of the wrong length"
+                        ))
+                    })?;
+                    if seq as u64 != tree.size() {
+                        return Err(self.inconsistent(format!("event {} is missing", tree.size())));
+                    }
+                    tree.push(leaf);
+                    Ok(tree)
+                })
+                .await
+                .map(|_| ()),
+            };
+            if let Err(e) = loaded {
+                tree.truncate(0);
+                return Err(e);
+            }
+            if tree.size() != size {
+                let have = tree.size();
+                tree.truncate(0);
                 return Err(self
                     .inconsistent(format!("the head says {size} events, the table holds {have}")));
             }
@@ -322,6 +333,47 @@ impl Store {
             return Err(self.inconsistent("the stored root does not match the events".into()));
         }
         Ok(size)
+    }
+
+    /// Loads the stored leaves from the tree's size up to `size`, in pages of 65,536 run
+    /// together into one value each (SQLite hands rows over one at a time, slowly).
+    async fn load_leaves_paged(
+        &self,
+        c: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        tree: &mut MerkleTree,
+        size: u64,
+    ) -> Result<()> {
+        const PAGE: u64 = 65_536;
+        while tree.size() < size {
+            let from = tree.size();
+            let to = (from + PAGE).min(size);
+            let (count, first, leaves): (i64, Option<i64>, Option<Vec<u8>>) = sqlx::query_as(
+                "SELECT COUNT(*), MIN(seq), CAST(group_concat(leaf, '') AS BLOB) \
+                 FROM ledger_events WHERE seq >= $1 AND seq < $2",
+            )
+            .bind(from as i64)
+            .bind(to as i64)
+            .fetch_one(&mut **c)
+            .await
+            .map_err(|e| self.db.classify(e, "loading the ledger"))?;
+            let leaves = leaves.unwrap_or_default();
+            if count as u64 != to - from || first != Some(from as i64) {
+                return Err(
+                    self.inconsistent(format!("events are missing between {from} and {to}"))
+                );
+            }
+            if leaves.len() as u64 != 32 * (to - from) {
+                return Err(self.inconsistent(format!(
+                    "a leaf hash between events {from} and {to} has the wrong length"
+                )));
+            }
+            for leaf in leaves.chunks_exact(32) {
+                let mut hash = [0u8; 32];
+                hash.copy_from_slice(leaf);
+                tree.push(hash);
+            }
+        }
+        Ok(())
     }
 
     fn inconsistent(&self, message: String) -> StoreError {

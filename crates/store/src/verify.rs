@@ -206,32 +206,34 @@ impl Walk<'_> {
 /// Events per page on SQLite.
 const PAGE: i64 = 4096;
 
-/// One page of events in three values: the rows' seqs and their events' lengths as
-/// comma-separated lists, and every row's 32-byte leaf followed by its event bytes. Each
-/// part has a known length, so no byte inside an event can be taken for a boundary. The
-/// three aggregates walk the same scan, so their orders agree whatever order it is; the
-/// seqs say which row each element was. A page past the end is all NULL.
-const SQLITE_PAGE: &str = "SELECT group_concat(seq), group_concat(length(event)), CAST(group_concat(leaf || event, '') AS BLOB) \
+/// One page of events in four values: the rows' seqs and their events' lengths as
+/// comma-separated lists, their 32-byte leaves, and their events' bytes, each run
+/// together. Every part has a known length, so no byte inside an event can be taken for a
+/// boundary. The aggregates walk the same scan, so their orders agree whatever order it
+/// is; the seqs say which row each element was. A page past the end is all NULL.
+const SQLITE_PAGE: &str = "SELECT group_concat(seq), group_concat(length(event)), \
+     CAST(group_concat(leaf, '') AS BLOB), CAST(group_concat(event, '') AS BLOB) \
      FROM ledger_events WHERE seq >= $1 AND seq < $2";
 
-type Page = (Option<String>, Option<String>, Option<Vec<u8>>);
+pub(crate) type Page = (Option<String>, Option<String>, Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// A stored row: seq, leaf, event bytes.
 type StoredEvent<'p> = (u64, &'p [u8], &'p [u8]);
 
 /// Splits a page into (seq, leaf, event) rows; `None` if the parts do not fit together.
 fn unpack(page: &Page) -> Option<Vec<StoredEvent<'_>>> {
-    let (Some(seqs), Some(lengths), Some(bytes)) = page else { return Some(Vec::new()) };
+    let (Some(seqs), Some(lengths), Some(leaves), Some(events)) = page else {
+        return Some(Vec::new());
+    };
     let mut rows = Vec::with_capacity(PAGE as usize);
     let mut at = 0;
-    for (seq, length) in seqs.split(',').zip(lengths.split(',')) {
+    for ((seq, length), leaf) in seqs.split(',').zip(lengths.split(',')).zip(leaves.chunks(32)) {
         let (seq, length): (u64, usize) = (seq.parse().ok()?, length.parse().ok()?);
-        let leaf = bytes.get(at..at + 32)?;
-        let event = bytes.get(at + 32..at + 32 + length)?;
+        let event = events.get(at..at + length)?;
         rows.push((seq, leaf, event));
-        at += 32 + length;
+        at += length;
     }
-    (at == bytes.len()).then_some(rows)
+    (at == events.len() && leaves.len() == 32 * rows.len()).then_some(rows)
 }
 
 impl Store {
