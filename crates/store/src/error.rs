@@ -32,6 +32,10 @@ pub enum StoreError {
     Key { path: PathBuf, message: String },
     #[error("the signing key {offered} is not this ledger's current key {current} (in force since event {since}); use the key file `bantay init` or the last `bantay ledger rotate-key` wrote")]
     WrongKey { offered: String, current: String, since: u64 },
+    #[error("appending needs the ledger's signing key: unlock the store with the key file first")]
+    NoSigningKey,
+    #[error("the group-commit task has stopped; restart the service")]
+    GroupCommitStopped,
     #[error("event `{kind}`: {message}")]
     Event { kind: String, message: String },
     #[error("the ledger at {location} is inconsistent: {message}; run `bantay ledger verify` for details")]

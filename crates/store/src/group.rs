@@ -50,12 +50,8 @@ impl GroupCommit {
     /// they are durable.
     pub async fn append(&self, events: Vec<NewEvent>) -> Result<Appended> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || StoreError::Inconsistent {
-            location: "group commit".into(),
-            message: "the committing task has stopped".into(),
-        };
-        self.requests.send((events, reply)).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        self.requests.send((events, reply)).await.map_err(|_| StoreError::GroupCommitStopped)?;
+        answer.await.map_err(|_| StoreError::GroupCommitStopped)?
     }
 }
 

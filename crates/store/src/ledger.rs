@@ -5,6 +5,8 @@
 //! writer (`BEGIN IMMEDIATE`), PostgreSQL's row lock on `ledger_state`. Each process keeps
 //! the Merkle tree in memory and first catches up with whatever others appended.
 
+use std::collections::HashSet;
+
 use bantay_ledger::{
     canonical_event, leaf_hash, Hash, InclusionBundle, MerkleTree, SignedTreeHead,
 };
@@ -202,7 +204,7 @@ impl Store {
         rotate_to: Option<SigningKey>,
     ) -> Result<Appended> {
         if writer.signer.is_none() && rotate_to.is_none() {
-            return Err(no_signing_key());
+            return Err(StoreError::NoSigningKey);
         }
         let mut tx = self.db.begin().await?;
         let base = self.catch_up(&mut tx, &mut writer.tree).await?;
@@ -258,7 +260,7 @@ impl Store {
         let (key, since) = match (rotate_to, &writer.signer) {
             (Some(key), _) => (key, base),
             (None, Some(signer)) => (&signer.key, signer.since),
-            (None, None) => return Err(no_signing_key()),
+            (None, None) => return Err(StoreError::NoSigningKey),
         };
         let head = SignedTreeHead::sign(key, size, root, now);
         dispatch_tx!(tx, c => sqlx::query(
@@ -499,24 +501,17 @@ impl Store {
         }
         let replayed = crate::state::state_rows_in(&mut tx).await?;
         drop(tx); // roll back: the live state stays as it was
+        let (live_set, replayed_set): (HashSet<&String>, HashSet<&String>) =
+            (live.iter().collect(), replayed.iter().collect());
         let mut differences: Vec<String> = live
             .iter()
-            .filter(|row| !replayed.contains(row))
+            .filter(|row| !replayed_set.contains(row))
             .map(|row| format!("- {row}"))
             .collect();
         differences.extend(
-            replayed.iter().filter(|row| !live.contains(row)).map(|row| format!("+ {row}")),
+            replayed.iter().filter(|row| !live_set.contains(row)).map(|row| format!("+ {row}")),
         );
         Ok(differences)
-    }
-}
-
-fn no_signing_key() -> StoreError {
-    StoreError::Key {
-        path: "(no key)".into(),
-        message:
-            "appending needs the ledger's signing key: unlock the store with the key file first"
-                .into(),
     }
 }
 

@@ -203,6 +203,10 @@ impl Walk<'_> {
     }
 }
 
+fn malformed(db: &crate::database::Database, message: String) -> crate::error::StoreError {
+    crate::error::StoreError::Inconsistent { location: db.location().to_owned(), message }
+}
+
 /// Events per page on SQLite.
 const PAGE: i64 = 4096;
 
@@ -317,16 +321,11 @@ impl Store {
                     let Some(handle) = in_flight.pop_front() else { break };
                     let page = handle
                         .await
-                        .map_err(|e| {
-                            db.classify(sqlx::Error::Protocol(e.to_string()), "reading the events")
-                        })?
+                        .map_err(|e| malformed(db, format!("a page reader stopped: {e}")))?
                         .map_err(|e| db.classify(e, "reading the events"))?;
                     // A page whose every row was deleted is empty: the next row names the gap.
                     let Some(rows) = unpack(&page) else {
-                        return Err(db.classify(
-                            sqlx::Error::Protocol("a malformed page of events".into()),
-                            "reading the events",
-                        ));
+                        return Err(malformed(db, "a page of events does not add up".into()));
                     };
                     for (seq, leaf, bytes) in rows {
                         if let Err(p) = walk.event(seq, leaf, bytes) {
