@@ -8,9 +8,11 @@ use bantay_store::{DatabaseUrl, DEFAULT_KEY_FILE};
 #[derive(Debug, Clone, clap::Args)]
 pub struct Place {
     /// The database: a SQLite file, or postgres://user@host/db.
+    // The URL may hold a password: help never prints the environment's value.
     #[arg(
         long = "database",
         env = "BANTAY_DATABASE_URL",
+        hide_env_values = true,
         global = true,
         default_value = "bantay.db"
     )]

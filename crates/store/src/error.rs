@@ -10,7 +10,8 @@ pub enum StoreError {
     Missing { location: String },
     #[error("{location} is not a Bantay database (SQLite says: {message}); the file is damaged or of another kind: restore it from a backup, or point BANTAY_DATABASE_URL at the right file")]
     NotADatabase { location: String, message: String },
-    #[error("cannot reach the database at {location}: {source}; check that the server runs and BANTAY_DATABASE_URL is right")]
+    // The cause is the `source`, which error reports print after this (`{:#}` in anyhow).
+    #[error("cannot reach the database at {location}; check that the server runs and BANTAY_DATABASE_URL is right")]
     Unreachable {
         location: String,
         #[source]
@@ -18,7 +19,7 @@ pub enum StoreError {
     },
     #[error("the database at {location} has schema version {found}, newer than this bantay knows ({known}); use the bantay release that wrote it or a newer one (downgrades are refused)")]
     NewerSchema { location: String, found: i64, known: i64 },
-    #[error("migrating the database at {location} failed: {source}; nothing was changed by the failing step")]
+    #[error("migrating the database at {location} failed; nothing was changed by the failing step")]
     Migration {
         location: String,
         #[source]
@@ -40,7 +41,7 @@ pub enum StoreError {
     Event { kind: String, message: String },
     #[error("the ledger at {location} is inconsistent: {message}; run `bantay ledger verify` for details")]
     Inconsistent { location: String, message: String },
-    #[error("cannot write {what}: {source}")]
+    #[error("cannot write {what}")]
     Io {
         what: &'static str,
         #[source]
@@ -50,7 +51,7 @@ pub enum StoreError {
     Encoding(#[from] bantay_ledger::EncodingError),
     #[error(transparent)]
     Proof(#[from] bantay_ledger::ProofError),
-    #[error("database error while {doing}: {source}")]
+    #[error("database error while {doing}")]
     Sql {
         doing: &'static str,
         #[source]

@@ -232,7 +232,8 @@ pub fn run(command: &LedgerCommand, place: &Place, output: Output) -> anyhow::Re
                 }
                 ExitCode::SUCCESS
             }
-            LedgerCommand::VerifyProof { .. } => ExitCode::SUCCESS,
+            // Handled above without opening the database; kept here so the match stays whole.
+            LedgerCommand::VerifyProof { public_key, proof } => verify_proof(public_key, proof, output)?,
         };
         store.database().close().await;
         Ok(code)
