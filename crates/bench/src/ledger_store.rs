@@ -54,7 +54,8 @@ async fn fresh(postgres: bool) -> anyhow::Result<TestDatabase> {
 /// Plain inserts of the rows the ledger would write, 100 to a transaction, into a bare
 /// table on the same engine with the same durability settings.
 async fn bare(db: &TestDatabase, rows: &[(i64, Vec<u8>, Vec<u8>)]) -> anyhow::Result<Duration> {
-    // Open through the store once so that the file has the same settings (WAL, FULL).
+    // Open through the store once so that the file is made the same way; then the same
+    // settings as the store's connections (WAL, FULL, checkpoint interval).
     let store = Store::open(&db.url(), OpenMode::Create).await?;
     store.database().close().await;
     let create =
@@ -65,7 +66,8 @@ async fn bare(db: &TestDatabase, rows: &[(i64, Vec<u8>, Vec<u8>)]) -> anyhow::Re
             let options = SqliteConnectOptions::new()
                 .filename(path)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full);
+                .synchronous(SqliteSynchronous::Full)
+                .pragma("wal_autocheckpoint", "10000");
             let pool = sqlx::SqlitePool::connect_with(options).await?;
             sqlx::query(&create.replace("BYTEA", "BLOB").replace("BIGINT", "INTEGER"))
                 .execute(&pool)

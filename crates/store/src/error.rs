@@ -19,7 +19,9 @@ pub enum StoreError {
     },
     #[error("the database at {location} has schema version {found}, newer than this bantay knows ({known}); use the bantay release that wrote it or a newer one (downgrades are refused)")]
     NewerSchema { location: String, found: i64, known: i64 },
-    #[error("migrating the database at {location} failed; nothing was changed by the failing step")]
+    #[error(
+        "migrating the database at {location} failed; nothing was changed by the failing step"
+    )]
     Migration {
         location: String,
         #[source]
