@@ -29,11 +29,6 @@ pub enum DatabaseUrl {
 }
 
 impl DatabaseUrl {
-    /// The embedded default.
-    pub fn default_sqlite() -> Self {
-        Self::Sqlite(PathBuf::from("bantay.db"))
-    }
-
     /// `postgres://…` or `postgresql://…` is PostgreSQL; `sqlite:PATH` or a bare path is a
     /// SQLite file.
     pub fn parse(text: &str) -> Self {
@@ -210,10 +205,6 @@ impl Database {
     /// The database, named for a person.
     pub fn location(&self) -> &str {
         &self.location
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        matches!(self.pool, Pool::Postgres(_))
     }
 
     fn migrator(&self) -> &'static Migrator {

@@ -122,13 +122,6 @@ impl Store {
         now: i64,
         events: Vec<NewEvent>,
     ) -> Result<Appended> {
-        let events_before = self.size().await?;
-        if events_before > 0 {
-            return Err(StoreError::AlreadyInitialised {
-                location: self.db.location().to_owned(),
-                events: events_before,
-            });
-        }
         let body = serde_json::json!({ "public_key": public_key_hex(&key.verifying_key()) });
         let mut all = vec![NewEvent::new("ledger.initialised", actor, now, body)];
         all.extend(events);
@@ -208,6 +201,14 @@ impl Store {
         }
         let mut tx = self.db.begin().await?;
         let base = self.catch_up(&mut tx, &mut writer.tree).await?;
+        // Checked under the head's lock: two `init`s racing on one empty database cannot
+        // both start a ledger.
+        if base > 0 && matches!(changes.first(), Some(Change::LedgerInitialised { .. })) {
+            return Err(StoreError::AlreadyInitialised {
+                location: self.db.location().to_owned(),
+                events: base,
+            });
+        }
         let result =
             self.write(&mut tx, writer, base, events, &changes, now, rotate_to.as_ref()).await;
         let result = match result {

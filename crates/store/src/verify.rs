@@ -178,21 +178,19 @@ impl Walk<'_> {
             }
             if !head.external {
                 // The key in force at this size: the last key event inside the head's tree.
-                let (key_seq, key) = self
-                    .keys
-                    .iter()
-                    .rev()
-                    .find(|(s, _)| *s < size)
-                    .copied()
-                    .unwrap_or((0, self.keys[0].1));
+                // Event 0 is always a key event (checked above), so a head always has one.
+                let in_force = self.keys.iter().rev().find(|(s, _)| *s < size).copied();
                 let signature = <[u8; 64]>::try_from(&head.signature[..]).ok();
-                let signed = SignedTreeHead {
-                    size,
-                    root,
-                    time: head.time,
-                    signature: signature.unwrap_or([0; 64]),
+                let good = match (in_force, signature) {
+                    (Some((key_seq, key)), Some(signature)) => {
+                        key_seq == head.key_seq
+                            && SignedTreeHead { size, root, time: head.time, signature }
+                                .verify(&key)
+                    }
+                    _ => false,
                 };
-                if key_seq != head.key_seq || signature.is_none() || !signed.verify(&key) {
+                if !good {
+                    let key_seq = in_force.map_or(head.key_seq, |(seq, _)| seq);
                     return Err(Problem::BadSignature { size, time: head.time, key_seq });
                 }
             }

@@ -114,6 +114,26 @@ async fn the_wrong_key_writes_nothing(backend: Backend) {
     assert_eq!(store.size().await.unwrap(), size);
 }
 
+/// Two `init`s racing on one empty database: one ledger, one clear refusal.
+async fn racing_inits_start_one_ledger(backend: Backend) {
+    let db = database(backend).await;
+    let (a, b) = (
+        Store::open(&db.url(), OpenMode::Create).await.unwrap(),
+        Store::open(&db.url(), OpenMode::Create).await.unwrap(),
+    );
+    let (ra, rb) = tokio::join!(
+        a.init(crate::key(), "a", T0, Vec::new()),
+        b.init(crate::key(), "b", T0, Vec::new())
+    );
+    let refused = match (ra, rb) {
+        (Ok(_), Err(e)) | (Err(e), Ok(_)) => e,
+        other => panic!("exactly one init succeeds: {other:?}"),
+    };
+    assert!(matches!(refused, StoreError::AlreadyInitialised { events: 1, .. }), "{refused}");
+    let v = a.verify(&Default::default()).await.unwrap();
+    assert_eq!((v.events, v.problem), (1, None));
+}
+
 #[tokio::test]
 async fn an_unreachable_server_is_named() {
     let url = DatabaseUrl::parse("postgres://postgres:secret@127.0.0.1:1/bantay");
@@ -125,4 +145,8 @@ async fn an_unreachable_server_is_named() {
     assert!(!error.contains("secret"), "the password is not shown: {error}");
 }
 
-crate::on_both_backends!(a_newer_schema_is_refused, the_wrong_key_writes_nothing);
+crate::on_both_backends!(
+    a_newer_schema_is_refused,
+    the_wrong_key_writes_nothing,
+    racing_inits_start_one_ledger
+);
