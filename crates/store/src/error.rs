@@ -39,6 +39,8 @@ pub enum StoreError {
     NoSigningKey,
     #[error("the group-commit task has stopped; restart the service")]
     GroupCommitStopped,
+    #[error("the ledger moved from {expected} to {found} events while a decision was made; decide again")]
+    LedgerMoved { expected: u64, found: u64 },
     #[error("event `{kind}`: {message}")]
     Event { kind: String, message: String },
     #[error("the ledger at {location} is inconsistent: {message}; run `bantay ledger verify` for details")]

@@ -129,7 +129,7 @@ impl Store {
         let changes = parse_all(&all, true)?;
         let mut writer = self.writer.lock().await;
         writer.signer = Some(Signer { key, since: 0 });
-        let appended = self.commit(&mut writer, &all, changes, now, None).await;
+        let appended = self.commit(&mut writer, &all, changes, now, None, None).await;
         if appended.is_err() {
             writer.signer = None;
         }
@@ -164,7 +164,39 @@ impl Store {
     pub(crate) async fn append_refs(&self, events: &[&NewEvent], now: i64) -> Result<Appended> {
         let changes = parse_all(events, false)?;
         let mut writer = self.writer.lock().await;
-        self.commit(&mut writer, events, changes, now, None).await
+        self.commit(&mut writer, events, changes, now, None, None).await
+    }
+
+    /// Appends `events` only if the ledger still holds `expected` events: a decision
+    /// made on the state as of `expected` is written only if nothing changed since
+    /// ([`StoreError::LedgerMoved`] otherwise; decide again and retry). Read the size
+    /// *before* the state the decision rests on, so the state is never older than it.
+    pub async fn append_at(
+        &self,
+        expected: u64,
+        events: Vec<NewEvent>,
+        now: i64,
+    ) -> Result<Appended> {
+        let events: Vec<&NewEvent> = events.iter().collect();
+        let changes = parse_all(&events, false)?;
+        let mut writer = self.writer.lock().await;
+        self.commit(&mut writer, &events, changes, now, None, Some(expected)).await
+    }
+
+    /// The stored leaf hash of event `seq`.
+    pub async fn leaf(&self, seq: u64) -> Result<Option<Hash>> {
+        let leaf: Option<Vec<u8>> = dispatch_pool!(&self.db.pool, pool => {
+            sqlx::query_scalar("SELECT leaf FROM ledger_events WHERE seq = $1")
+                .bind(seq as i64)
+                .fetch_optional(pool)
+                .await
+        })
+        .doing("reading a leaf")?;
+        leaf.map(|l| {
+            Hash::try_from(l.as_slice())
+                .map_err(|_| self.inconsistent(format!("event {seq} has a malformed leaf hash")))
+        })
+        .transpose()
     }
 
     /// Hands signing over to `new`. The rotation event carries the new public key and the
@@ -183,11 +215,12 @@ impl Store {
         let events = [NewEvent::new("ledger.key_rotated", actor, now, body)];
         let events: Vec<&NewEvent> = events.iter().collect();
         let changes = parse_all(&events, true)?;
-        self.commit(&mut writer, &events, changes, now, Some(new)).await
+        self.commit(&mut writer, &events, changes, now, Some(new), None).await
     }
 
     /// The one transaction of an append. `rotate_to` is a key that signs from the first
-    /// event of this batch on (only for a rotation).
+    /// event of this batch on (only for a rotation); `expected` the ledger's size the
+    /// caller's decision rests on.
     async fn commit(
         &self,
         writer: &mut Writer,
@@ -195,12 +228,16 @@ impl Store {
         changes: Vec<Change>,
         now: i64,
         rotate_to: Option<SigningKey>,
+        expected: Option<u64>,
     ) -> Result<Appended> {
         if writer.signer.is_none() && rotate_to.is_none() {
             return Err(StoreError::NoSigningKey);
         }
         let mut tx = self.db.begin().await?;
         let base = self.catch_up(&mut tx, &mut writer.tree).await?;
+        if let Some(expected) = expected.filter(|&e| e != base) {
+            return Err(StoreError::LedgerMoved { expected, found: base });
+        }
         // Checked under the head's lock: two `init`s racing on one empty database cannot
         // both start a ledger.
         if base > 0 && matches!(changes.first(), Some(Change::LedgerInitialised { .. })) {

@@ -8,6 +8,7 @@ mod error;
 mod group;
 mod keys;
 mod ledger;
+mod queries;
 mod state;
 #[doc(hidden)]
 pub mod testing;
@@ -20,5 +21,9 @@ pub use keys::{
     create_key_file, parse_public_key, public_key_hex, read_key_file, DEFAULT_KEY_FILE,
 };
 pub use ledger::{endorsement_bytes, Appended, NewEvent, Store, StoredHead};
+pub use queries::{
+    ApprovalRow, AssignmentRow, EnforcementRow, GrantRow, NotificationRow, PersonRow, RequestRow,
+    ResourceRow, ReviewItemRow, ReviewRow, TaskRow,
+};
 pub use state::{state_rows, EVENT_KINDS};
 pub use verify::{Problem, Trust, Verification};

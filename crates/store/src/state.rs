@@ -10,6 +10,8 @@ use serde_json::Value;
 use crate::database::{dispatch_tx, Database, Tx};
 use crate::error::{Doing, Result, StoreError};
 
+mod lifecycle;
+
 /// An event kind and what its body must hold.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Change {
@@ -32,6 +34,9 @@ pub(crate) enum Change {
     GrantRevoked(GrantRevoked),
     FindingOpened(FindingOpened),
     FindingStatus(FindingStatus),
+    /// The privileged-access lifecycle: requests, approvals, grant states, tasks,
+    /// enforcement, reviews, notifications and tokens.
+    Lifecycle(lifecycle::LifecycleChange),
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -50,6 +55,8 @@ pub(crate) struct PersonRecorded {
     name: String,
     #[serde(default)]
     port: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
 }
 
 /// A personnel order: from `valid_from` the person belongs to `unit`; an open assignment
@@ -63,6 +70,9 @@ pub(crate) struct PersonAssigned {
     #[serde(default)]
     valid_until: Option<i64>,
     order: String,
+    /// The order names the person head of the unit (they approve for it).
+    #[serde(default)]
+    head: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -75,6 +85,12 @@ pub(crate) struct ResourceRecorded {
     system: Option<String>,
     #[serde(default)]
     port: Option<String>,
+    /// Where Bantay enforces access to it, e.g. a PostgreSQL server named in the
+    /// configuration, and the role that carries the privilege there.
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    target_role: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -87,6 +103,9 @@ pub(crate) struct GrantRecorded {
     valid_from: i64,
     #[serde(default)]
     valid_until: Option<i64>,
+    /// The request whose approval made it.
+    #[serde(default)]
+    request: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -140,9 +159,26 @@ pub const EVENT_KINDS: &[&str] = &[
     "grant.revoked",
     "finding.opened",
     "finding.status",
+    "grant.expired",
+    "grant.suspended",
+    "grant.enforced",
+    "request.submitted",
+    "request.approved",
+    "request.refused",
+    "request.withdrawn",
+    "request.expired",
+    "task.opened",
+    "task.done",
+    "review.opened",
+    "review.decided",
+    "review.closed",
+    "notification.queued",
+    "notification.delivered",
+    "token.issued",
+    "token.revoked",
 ];
 
-fn body<T: DeserializeOwned>(kind: &str, body: &Value) -> Result<T> {
+pub(crate) fn body<T: DeserializeOwned>(kind: &str, body: &Value) -> Result<T> {
     T::deserialize(body)
         .map_err(|e| StoreError::Event { kind: kind.to_owned(), message: format!("body: {e}") })
 }
@@ -199,22 +235,28 @@ impl Change {
                 }
                 Change::FindingStatus(change)
             }
-            _ => {
-                return Err(StoreError::Event {
-                    kind: kind.to_owned(),
-                    message: format!("unknown event kind; known kinds: {}", EVENT_KINDS.join(", ")),
-                })
-            }
+            _ => match lifecycle::LifecycleChange::parse(kind, value)? {
+                Some(change) => Change::Lifecycle(change),
+                None => {
+                    return Err(StoreError::Event {
+                        kind: kind.to_owned(),
+                        message: format!(
+                            "unknown event kind; known kinds: {}",
+                            EVENT_KINDS.join(", ")
+                        ),
+                    })
+                }
+            },
         })
     }
 }
 
-fn refused(kind: &str, message: String) -> StoreError {
+pub(crate) fn refused(kind: &str, message: String) -> StoreError {
     StoreError::Event { kind: kind.to_owned(), message }
 }
 
 /// Whether a row with this id exists in `table` (a fixed table name, never input).
-async fn exists(tx: &mut Tx, table: &'static str, id: &str) -> Result<bool> {
+pub(crate) async fn exists(tx: &mut Tx, table: &'static str, id: &str) -> Result<bool> {
     let sql = match table {
         "personnel" => "SELECT COUNT(*) FROM personnel WHERE id = $1",
         "units" => "SELECT COUNT(*) FROM units WHERE id = $1",
@@ -254,9 +296,10 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
         }
         Change::PersonRecorded(p) => {
             dispatch_tx!(tx, c => sqlx::query(
-                "INSERT INTO personnel (id, name, port, seq) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, port = excluded.port, seq = excluded.seq")
-                .bind(&p.id).bind(&p.name).bind(&p.port).bind(seq).execute(c).await.map(|r| r.rows_affected()))
+                "INSERT INTO personnel (id, name, port, email, seq) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, port = excluded.port, \
+                 email = excluded.email, seq = excluded.seq")
+                .bind(&p.id).bind(&p.name).bind(&p.port).bind(&p.email).bind(seq).execute(c).await.map(|r| r.rows_affected()))
             .doing("recording a person")?;
         }
         Change::PersonAssigned(a) => {
@@ -281,9 +324,10 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
                 .bind(a.valid_from).bind(seq).bind(&a.person).execute(c).await.map(|r| r.rows_affected()))
             .doing("ending the previous assignment")?;
             let inserted = dispatch_tx!(tx, c => sqlx::query(
-                "INSERT INTO assignments (person, unit, valid_from, valid_until, personnel_order, seq) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person, valid_from) DO NOTHING")
-                .bind(&a.person).bind(&a.unit).bind(a.valid_from).bind(a.valid_until).bind(&a.order).bind(seq)
+                "INSERT INTO assignments (person, unit, valid_from, valid_until, personnel_order, is_head, seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person, valid_from) DO NOTHING")
+                .bind(&a.person).bind(&a.unit).bind(a.valid_from).bind(a.valid_until).bind(&a.order)
+                .bind(i32::from(a.head)).bind(seq)
                 .execute(c).await.map(|r| r.rows_affected()))
             .doing("recording an assignment")?;
             if inserted == 0 {
@@ -298,10 +342,13 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
         }
         Change::ResourceRecorded(r) => {
             dispatch_tx!(tx, c => sqlx::query(
-                "INSERT INTO resources (id, kind, class, system, port, seq) VALUES ($1, $2, $3, $4, $5, $6) \
+                "INSERT INTO resources (id, kind, class, system, port, target, target_role, seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, class = excluded.class, \
-                 system = excluded.system, port = excluded.port, seq = excluded.seq")
-                .bind(&r.id).bind(&r.kind).bind(&r.class).bind(&r.system).bind(&r.port).bind(seq).execute(c).await.map(|r| r.rows_affected()))
+                 system = excluded.system, port = excluded.port, target = excluded.target, \
+                 target_role = excluded.target_role, seq = excluded.seq")
+                .bind(&r.id).bind(&r.kind).bind(&r.class).bind(&r.system).bind(&r.port)
+                .bind(&r.target).bind(&r.target_role).bind(seq).execute(c).await.map(|r| r.rows_affected()))
             .doing("recording a resource")?;
         }
         Change::GrantRecorded(g) => {
@@ -318,10 +365,10 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
                 ));
             }
             let inserted = dispatch_tx!(tx, c => sqlx::query(
-                "INSERT INTO grants (id, person, resource, clause, valid_from, valid_until, status, seq) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'active', $7) ON CONFLICT (id) DO NOTHING")
+                "INSERT INTO grants (id, person, resource, clause, valid_from, valid_until, status, request, seq) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8) ON CONFLICT (id) DO NOTHING")
                 .bind(&g.id).bind(&g.person).bind(&g.resource).bind(&g.clause).bind(g.valid_from)
-                .bind(g.valid_until).bind(seq).execute(c).await.map(|r| r.rows_affected()))
+                .bind(g.valid_until).bind(&g.request).bind(seq).execute(c).await.map(|r| r.rows_affected()))
             .doing("recording a grant")?;
             if inserted == 0 {
                 return Err(refused(
@@ -332,13 +379,15 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
         }
         Change::GrantRevoked(r) => {
             let updated = dispatch_tx!(tx, c => sqlx::query(
-                "UPDATE grants SET status = 'revoked', valid_until = $1, seq = $2 WHERE id = $3 AND status = 'active'")
+                "UPDATE grants SET status = 'revoked', \
+                 valid_until = CASE WHEN valid_until IS NULL OR valid_until > $1 THEN $1 ELSE valid_until END, \
+                 seq = $2 WHERE id = $3 AND status IN ('active', 'suspended')")
                 .bind(time).bind(seq).bind(&r.id).execute(c).await.map(|r| r.rows_affected()))
             .doing("revoking a grant")?;
             if updated == 0 {
                 return Err(refused(
                     "grant.revoked",
-                    format!("body.id: no active grant `{}`", r.id),
+                    format!("body.id: no active or suspended grant `{}`", r.id),
                 ));
             }
         }
@@ -364,6 +413,7 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
                 return Err(refused("finding.status", format!("body.id: no finding `{}`", s.id)));
             }
         }
+        Change::Lifecycle(change) => lifecycle::apply(tx, seq, time, change).await?,
     }
     Ok(())
 }
@@ -440,8 +490,23 @@ async fn open_findings(tx: &mut Tx, first: u64, times: &[i64], changes: &[Change
 }
 
 /// The state tables, emptied before a replay (children before parents).
-pub(crate) const STATE_TABLES: &[&str] =
-    &["grants", "assignments", "findings", "resources", "personnel", "units", "ledger_keys"];
+pub(crate) const STATE_TABLES: &[&str] = &[
+    "api_tokens",
+    "notifications",
+    "review_items",
+    "reviews",
+    "enforcements",
+    "tasks",
+    "approvals",
+    "requests",
+    "grants",
+    "assignments",
+    "findings",
+    "resources",
+    "personnel",
+    "units",
+    "ledger_keys",
+];
 
 /// Every row of every state table as text, in key order: two databases hold the same
 /// state exactly when these are equal.
@@ -464,10 +529,18 @@ pub(crate) async fn state_rows_in(tx: &mut Tx) -> Result<Vec<String>> {
     // Every column cast to text, so one row type serves every table and both backends.
     const QUERIES: &[&str] = &[
         "SELECT 'unit', id, name, parent, CAST(seq AS TEXT), NULL, NULL, NULL FROM units ORDER BY id",
-        "SELECT 'person', id, name, port, CAST(seq AS TEXT), NULL, NULL, NULL FROM personnel ORDER BY id",
-        "SELECT 'assignment', person, unit, CAST(valid_from AS TEXT), CAST(valid_until AS TEXT), personnel_order, CAST(seq AS TEXT), NULL FROM assignments ORDER BY person, valid_from",
-        "SELECT 'resource', id, kind, class, system, port, CAST(seq AS TEXT), NULL FROM resources ORDER BY id",
-        "SELECT 'grant', id, person || ' ' || resource || ' ' || clause, CAST(valid_from AS TEXT), CAST(valid_until AS TEXT), status, CAST(seq AS TEXT), NULL FROM grants ORDER BY id",
+        "SELECT 'person', id, name, port, CAST(seq AS TEXT), email, NULL, NULL FROM personnel ORDER BY id",
+        "SELECT 'assignment', person, unit, CAST(valid_from AS TEXT), CAST(valid_until AS TEXT), personnel_order, CAST(seq AS TEXT), CAST(is_head AS TEXT) FROM assignments ORDER BY person, valid_from",
+        "SELECT 'resource', id, kind, class, system, port, CAST(seq AS TEXT), target || ' ' || target_role FROM resources ORDER BY id",
+        "SELECT 'grant', id, person || ' ' || resource || ' ' || clause, CAST(valid_from AS TEXT), CAST(valid_until AS TEXT), status, CAST(seq AS TEXT), request FROM grants ORDER BY id",
+        "SELECT 'request', id, requester || ' ' || person || ' ' || resource || ' ' || clause || ' ' || kind, CAST(valid_from AS TEXT) || ' ' || CAST(valid_until AS TEXT), status || ' ' || chain || ' ' || CAST(approved AS TEXT), reasons, CAST(expires AS TEXT), CAST(seq AS TEXT) FROM requests ORDER BY id",
+        "SELECT 'approval', request, CAST(step AS TEXT), unit, approver, digest, CAST(time AS TEXT), CAST(seq AS TEXT) FROM approvals ORDER BY request, step",
+        "SELECT 'task', id, grant_id, reason, CAST(due AS TEXT), status, evidence, CAST(seq AS TEXT) FROM tasks ORDER BY id",
+        "SELECT 'enforcement', grant_id, target, role, login, status, CAST(seq AS TEXT), NULL FROM enforcements ORDER BY grant_id",
+        "SELECT 'review', id, title, CAST(deadline AS TEXT), status, CAST(opened AS TEXT), CAST(seq AS TEXT), NULL FROM reviews ORDER BY id",
+        "SELECT 'review_item', review, grant_id, reviewer, decision, decided_by, CAST(seq AS TEXT), NULL FROM review_items ORDER BY review, grant_id",
+        "SELECT 'notification', id, recipient, subject, body, status, CAST(attempts AS TEXT), CAST(seq AS TEXT) FROM notifications ORDER BY id",
+        "SELECT 'token', id, person, hash, CAST(created AS TEXT), CAST(revoked AS TEXT), CAST(seq AS TEXT), NULL FROM api_tokens ORDER BY id",
         "SELECT 'finding', id, clause || ' ' || subject, summary, evidence, status, CAST(opened AS TEXT), CAST(seq AS TEXT) FROM findings ORDER BY id",
         "SELECT 'key', CAST(seq AS TEXT), NULL, NULL, NULL, NULL, NULL, NULL FROM ledger_keys ORDER BY seq",
     ];

@@ -1,0 +1,323 @@
+//! Reading the current state: the rows the service layer decides on and people look at.
+//! Every query here reads committed state only; writes go through the ledger.
+
+use crate::database::dispatch_pool;
+use crate::error::{Doing, Result};
+use crate::ledger::Store;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct PersonRow {
+    pub id: String,
+    pub name: String,
+    pub port: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct AssignmentRow {
+    pub person: String,
+    pub unit: String,
+    pub valid_from: i64,
+    pub valid_until: Option<i64>,
+    pub personnel_order: String,
+    pub is_head: i32,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct ResourceRow {
+    pub id: String,
+    pub kind: String,
+    pub class: String,
+    pub system: Option<String>,
+    pub port: Option<String>,
+    pub target: Option<String>,
+    pub target_role: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct GrantRow {
+    pub id: String,
+    pub person: String,
+    pub resource: String,
+    pub clause: String,
+    pub valid_from: i64,
+    pub valid_until: Option<i64>,
+    pub status: String,
+    pub request: Option<String>,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct RequestRow {
+    pub id: String,
+    pub requester: String,
+    pub person: String,
+    pub resource: String,
+    pub clause: String,
+    pub kind: String,
+    pub valid_from: i64,
+    pub valid_until: i64,
+    pub status: String,
+    /// JSON array of unit ids, one per approval step.
+    pub chain: String,
+    pub steps: i32,
+    pub approved: i32,
+    /// JSON array of the decision's reasons.
+    pub reasons: String,
+    pub submitted: i64,
+    pub submitted_seq: i64,
+    pub expires: i64,
+    pub seq: i64,
+}
+
+impl RequestRow {
+    /// The unit whose head approves each step.
+    pub fn chain_units(&self) -> Vec<String> {
+        serde_json::from_str(&self.chain).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct ApprovalRow {
+    pub request: String,
+    pub step: i32,
+    pub unit: String,
+    pub approver: String,
+    pub time: i64,
+    pub digest: String,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct TaskRow {
+    pub id: String,
+    pub grant_id: String,
+    pub reason: String,
+    pub due: i64,
+    pub status: String,
+    pub evidence: Option<String>,
+    pub done_by: Option<String>,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct EnforcementRow {
+    pub grant_id: String,
+    pub target: String,
+    pub role: String,
+    pub login: String,
+    pub status: String,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct ReviewRow {
+    pub id: String,
+    pub title: String,
+    pub deadline: i64,
+    pub status: String,
+    pub opened: i64,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct ReviewItemRow {
+    pub review: String,
+    pub grant_id: String,
+    pub reviewer: String,
+    pub decision: String,
+    pub decided_by: Option<String>,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct NotificationRow {
+    pub id: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created: i64,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub seq: i64,
+}
+
+const GRANT_COLUMNS: &str =
+    "SELECT id, person, resource, clause, valid_from, valid_until, status, request, seq FROM grants";
+const REQUEST_COLUMNS: &str = "SELECT id, requester, person, resource, clause, kind, valid_from, \
+     valid_until, status, chain, steps, approved, reasons, submitted, submitted_seq, expires, seq \
+     FROM requests";
+
+/// Runs a query returning rows of `$row`, binding each argument in order.
+macro_rules! rows {
+    ($store:expr, $row:ty, $doing:literal, $sql:expr $(, $arg:expr)* $(,)?) => {
+        dispatch_pool!(&$store.database().pool, pool => {
+            sqlx::query_as::<_, $row>($sql)$(.bind($arg))*.fetch_all(pool).await
+        })
+        .doing($doing)
+    };
+}
+
+impl Store {
+    pub async fn person(&self, id: &str) -> Result<Option<PersonRow>> {
+        let mut rows = rows!(self, PersonRow, "reading a person",
+            "SELECT id, name, port, email FROM personnel WHERE id = $1", id)?;
+        Ok(rows.pop())
+    }
+
+    pub async fn persons(&self) -> Result<Vec<PersonRow>> {
+        rows!(self, PersonRow, "reading personnel", "SELECT id, name, port, email FROM personnel ORDER BY id")
+    }
+
+    /// A person's assignments, oldest first.
+    pub async fn assignments(&self, person: &str) -> Result<Vec<AssignmentRow>> {
+        rows!(self, AssignmentRow, "reading assignments",
+            "SELECT person, unit, valid_from, valid_until, personnel_order, is_head, seq \
+             FROM assignments WHERE person = $1 ORDER BY valid_from", person)
+    }
+
+    /// The people heading `unit` at `at`.
+    pub async fn heads(&self, unit: &str, at: i64) -> Result<Vec<String>> {
+        dispatch_pool!(&self.database().pool, pool => {
+            sqlx::query_scalar::<_, String>(
+                "SELECT person FROM assignments WHERE unit = $1 AND is_head = 1 \
+                 AND valid_from <= $2 AND (valid_until IS NULL OR valid_until > $2) ORDER BY person")
+                .bind(unit).bind(at).fetch_all(pool).await
+        })
+        .doing("reading unit heads")
+    }
+
+    pub async fn resource(&self, id: &str) -> Result<Option<ResourceRow>> {
+        let mut rows = rows!(self, ResourceRow, "reading a resource",
+            "SELECT id, kind, class, system, port, target, target_role FROM resources WHERE id = $1", id)?;
+        Ok(rows.pop())
+    }
+
+    /// Every resource whose access is enforced on `target`.
+    pub async fn resources_on(&self, target: &str) -> Result<Vec<ResourceRow>> {
+        rows!(self, ResourceRow, "reading a target's resources",
+            "SELECT id, kind, class, system, port, target, target_role FROM resources WHERE target = $1 ORDER BY id", target)
+    }
+
+    pub async fn grant(&self, id: &str) -> Result<Option<GrantRow>> {
+        let sql = format!("{GRANT_COLUMNS} WHERE id = $1");
+        let mut rows = rows!(self, GrantRow, "reading a grant", &sql, id)?;
+        Ok(rows.pop())
+    }
+
+    /// Every grant a person has held, oldest first.
+    pub async fn grants_of(&self, person: &str) -> Result<Vec<GrantRow>> {
+        let sql = format!("{GRANT_COLUMNS} WHERE person = $1 ORDER BY valid_from, id");
+        rows!(self, GrantRow, "reading a person's grants", &sql, person)
+    }
+
+    /// Active or suspended grants whose period ended by `now`.
+    pub async fn grants_ended(&self, now: i64) -> Result<Vec<GrantRow>> {
+        let sql = format!(
+            "{GRANT_COLUMNS} WHERE status IN ('active', 'suspended') AND valid_until IS NOT NULL \
+             AND valid_until <= $1 ORDER BY valid_until, id"
+        );
+        rows!(self, GrantRow, "reading ended grants", &sql, now)
+    }
+
+    /// Grants on the resources of `target` that are active at `now`.
+    pub async fn grants_on(&self, target: &str, now: i64) -> Result<Vec<GrantRow>> {
+        let sql = format!(
+            "{GRANT_COLUMNS} WHERE status = 'active' AND valid_from <= $2 \
+             AND (valid_until IS NULL OR valid_until > $2) \
+             AND resource IN (SELECT id FROM resources WHERE target = $1) ORDER BY id"
+        );
+        rows!(self, GrantRow, "reading a target's grants", &sql, target, now)
+    }
+
+    /// Active grants with no end or ending after `after` (what a review covers).
+    pub async fn standing_grants(&self, after: i64) -> Result<Vec<GrantRow>> {
+        let sql = format!(
+            "{GRANT_COLUMNS} WHERE status = 'active' AND (valid_until IS NULL OR valid_until > $1) ORDER BY id"
+        );
+        rows!(self, GrantRow, "reading standing grants", &sql, after)
+    }
+
+    pub async fn request(&self, id: &str) -> Result<Option<RequestRow>> {
+        let sql = format!("{REQUEST_COLUMNS} WHERE id = $1");
+        let mut rows = rows!(self, RequestRow, "reading a request", &sql, id)?;
+        Ok(rows.pop())
+    }
+
+    /// Requests, newest first; only those of `status` when given.
+    pub async fn requests(&self, status: Option<&str>) -> Result<Vec<RequestRow>> {
+        let sql = format!(
+            "{REQUEST_COLUMNS} WHERE ($1 IS NULL OR status = $1) ORDER BY submitted_seq DESC"
+        );
+        rows!(self, RequestRow, "reading requests", &sql, status)
+    }
+
+    /// Pending requests that expired by `now`.
+    pub async fn requests_expired(&self, now: i64) -> Result<Vec<RequestRow>> {
+        let sql = format!("{REQUEST_COLUMNS} WHERE status = 'pending' AND expires <= $1 ORDER BY id");
+        rows!(self, RequestRow, "reading expired requests", &sql, now)
+    }
+
+    pub async fn approvals(&self, request: &str) -> Result<Vec<ApprovalRow>> {
+        rows!(self, ApprovalRow, "reading approvals",
+            "SELECT request, step, unit, approver, time, digest, seq FROM approvals WHERE request = $1 ORDER BY step",
+            request)
+    }
+
+    /// Tasks, open ones first.
+    pub async fn tasks(&self) -> Result<Vec<TaskRow>> {
+        rows!(self, TaskRow, "reading tasks",
+            "SELECT id, grant_id, reason, due, status, evidence, done_by, seq FROM tasks ORDER BY status DESC, due, id")
+    }
+
+    pub async fn enforcements(&self, target: &str) -> Result<Vec<EnforcementRow>> {
+        rows!(self, EnforcementRow, "reading enforcements",
+            "SELECT grant_id, target, role, login, status, seq FROM enforcements WHERE target = $1 ORDER BY grant_id",
+            target)
+    }
+
+    pub async fn review(&self, id: &str) -> Result<Option<(ReviewRow, Vec<ReviewItemRow>)>> {
+        let Some(review) = rows!(self, ReviewRow, "reading a review",
+            "SELECT id, title, deadline, status, opened, seq FROM reviews WHERE id = $1", id)?.pop()
+        else {
+            return Ok(None);
+        };
+        let items = rows!(self, ReviewItemRow, "reading review items",
+            "SELECT review, grant_id, reviewer, decision, decided_by, seq FROM review_items \
+             WHERE review = $1 ORDER BY grant_id", id)?;
+        Ok(Some((review, items)))
+    }
+
+    /// Open reviews whose deadline passed by `now`.
+    pub async fn reviews_due(&self, now: i64) -> Result<Vec<ReviewRow>> {
+        rows!(self, ReviewRow, "reading due reviews",
+            "SELECT id, title, deadline, status, opened, seq FROM reviews WHERE status = 'open' AND deadline <= $1 ORDER BY id",
+            now)
+    }
+
+    /// A person's notifications, newest first.
+    pub async fn notifications(&self, recipient: &str) -> Result<Vec<NotificationRow>> {
+        rows!(self, NotificationRow, "reading notifications",
+            "SELECT id, recipient, subject, body, created, status, attempts, last_error, seq \
+             FROM notifications WHERE recipient = $1 ORDER BY seq DESC", recipient)
+    }
+
+    /// Notifications not yet delivered that have been tried fewer than `max_attempts` times.
+    pub async fn undelivered(&self, max_attempts: i32) -> Result<Vec<NotificationRow>> {
+        rows!(self, NotificationRow, "reading undelivered notifications",
+            "SELECT id, recipient, subject, body, created, status, attempts, last_error, seq \
+             FROM notifications WHERE status IN ('queued', 'failed') AND attempts < $1 ORDER BY seq",
+            max_attempts)
+    }
+
+    /// The person a live API token (by the hex SHA-256 of its secret) belongs to.
+    pub async fn token_person(&self, hash: &str) -> Result<Option<String>> {
+        dispatch_pool!(&self.database().pool, pool => {
+            sqlx::query_scalar::<_, String>("SELECT person FROM api_tokens WHERE hash = $1 AND revoked IS NULL")
+                .bind(hash).fetch_optional(pool).await
+        })
+        .doing("checking a token")
+    }
+}
