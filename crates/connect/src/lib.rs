@@ -1,16 +1,21 @@
 //! Bantay's readers: a policy pack from its directory, and an organisation's snapshot
 //! (personnel, assignments, resources, grants) from CSV or JSON-lines files.
 //!
+//! It also reaches real systems: a PostgreSQL server whose role memberships carry
+//! privileged database access ([`PostgresTarget`]).
+//!
 //! Readers turn bytes into the core's records and attach the file, line and field to
 //! every error. They hold no policy of their own: what a record means is the core's
 //! business. Every reader fails whole: a snapshot with one bad line yields no findings.
 
 mod error;
 mod pack_dir;
+mod postgres_target;
 mod snapshot;
 mod table;
 
 pub use error::ConnectError;
 pub use pack_dir::{read_pack, read_pack_sources};
+pub use postgres_target::{Membership, PostgresTarget, TargetError};
 pub use snapshot::{load_snapshot, scan_snapshot, ScanOutcome, SnapshotFiles};
 pub use table::{split_csv_line, Table, ASSIGNMENTS, GRANTS, PERSONS, RESOURCES};

@@ -63,6 +63,27 @@ impl Decision {
 
 /// Decides a request with plain Cedar and the pack's separation-of-duties rules.
 pub fn decide(pack: &PolicyPack, snapshot: &Snapshot, request: &AccessRequest) -> Decision {
+    let mut decision = justify(pack, snapshot, request);
+    let resource = &snapshot.resources[request.resource.0 as usize];
+    for rule in &pack.rules.separation_of_duties {
+        if let Some(reason) = separation_reason(
+            rule,
+            snapshot,
+            request.person,
+            &resource.class,
+            resource.system.as_deref(),
+            request.at,
+        ) {
+            decision.reasons.push(reason);
+        }
+    }
+    decision.outcome = outcome_of(&decision.reasons);
+    decision
+}
+
+/// 4.1 alone: whether the cited duty of the person's units at that time justifies the
+/// privilege. A realignment asks only this of the grants a person already holds.
+pub fn justify(pack: &PolicyPack, snapshot: &Snapshot, request: &AccessRequest) -> Decision {
     let person = &snapshot.persons[request.person.0 as usize];
     let resource = &snapshot.resources[request.resource.0 as usize];
     let units = snapshot.units_at(request.person, request.at);
@@ -74,7 +95,7 @@ pub fn decide(pack: &PolicyPack, snapshot: &Snapshot, request: &AccessRequest) -
         port: resource.port.as_deref(),
     };
     let verdict = pack.duties.evaluate(principal, facts);
-    let mut reasons = duty_reasons(pack, &verdict, &request.clause, |clause| {
+    let reasons = duty_reasons(pack, &verdict, &request.clause, |clause| {
         let unit_names: Vec<&str> = units.iter().map(|&u| pack.org.unit(u).id.as_str()).collect();
         let holding = Holding {
             person: &person.id,
@@ -92,24 +113,15 @@ pub fn decide(pack: &PolicyPack, snapshot: &Snapshot, request: &AccessRequest) -
         };
         explain_unjustified(pack, clause, &holding)
     });
-    for rule in &pack.rules.separation_of_duties {
-        if let Some(reason) = separation_reason(
-            rule,
-            snapshot,
-            request.person,
-            &resource.class,
-            resource.system.as_deref(),
-            request.at,
-        ) {
-            reasons.push(reason);
-        }
-    }
-    let outcome = if reasons.iter().any(|r| r.effect == Effect::Denies) {
+    Decision { outcome: outcome_of(&reasons), reasons }
+}
+
+fn outcome_of(reasons: &[Reason]) -> Outcome {
+    if reasons.iter().any(|r| r.effect == Effect::Denies) {
         Outcome::Deny
     } else {
         Outcome::Allow
-    };
-    Decision { outcome, reasons }
+    }
 }
 
 /// The 4.1 reasons of a verdict for a cited clause: what forbids, or what permits, or why

@@ -11,6 +11,7 @@ mod compiled;
 mod corpus;
 mod decision;
 mod ids;
+mod lifecycle;
 mod org;
 mod pack;
 mod policy;
@@ -25,8 +26,11 @@ pub use compiled::{
     coverage, Coverage, DecisionTable, PortRelation, PrincipalProfile, Profiles, ResourceProfile,
 };
 pub use corpus::{parse_corpus, run_case, Case, CaseResult};
-pub use decision::{decide, AccessRequest, Decision, Effect, Outcome, Reason};
+pub use decision::{decide, justify, AccessRequest, Decision, Effect, Outcome, Reason};
 pub use ids::IdIndex;
+pub use lifecycle::{
+    approval_chain, check_period, reexamine, step_approvers, GrantKind, Reexamined,
+};
 pub use org::{Clause, Duty, Organisation, Unit, UnitIdx};
 pub use pack::{
     PackErrors, PackProblem, PackSources, PolicyPack, DUTIES_FILE, ORG_FILE, RESOURCES_FILE,

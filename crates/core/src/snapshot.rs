@@ -310,6 +310,43 @@ impl<'p> SnapshotBuilder<'p> {
         Ok(())
     }
 
+    /// An assignment from the store, already checked when it was recorded.
+    pub fn stored_assignment(
+        &mut self,
+        person: &str,
+        unit: &str,
+        period: Period,
+        order: &str,
+    ) -> Result<(), RecordError> {
+        let person = self.known_person(person)?;
+        let unit = find_unit(self.pack, unit)?;
+        let n = self.snapshot.assignments.len() as u32;
+        self.snapshot.assignments.push(Assignment { person, unit, period, order: order.to_owned() });
+        self.snapshot.assignments_of[person.0 as usize].push(n);
+        Ok(())
+    }
+
+    /// A grant from the store, already checked when it was recorded.
+    pub fn stored_grant(
+        &mut self,
+        person: &str,
+        resource: &str,
+        clause: &str,
+        period: Period,
+    ) -> Result<(), RecordError> {
+        let person = self.known_person(person)?;
+        let resource = self
+            .snapshot
+            .resource(resource)
+            .ok_or_else(|| record_error("resource", format!("no resource `{resource}`")))?;
+        let clause = Clause::parse(clause)
+            .ok_or_else(|| record_error("clause", format!("`{clause}` is not a clause")))?;
+        let n = self.snapshot.grants.len() as u32;
+        self.snapshot.grants.push(Grant { person, resource, clause, period, origin: None });
+        self.snapshot.grants_of[person.0 as usize].push(n);
+        Ok(())
+    }
+
     fn known_person(&self, id: &str) -> Result<PersonIdx, RecordError> {
         self.snapshot.person(id).ok_or_else(|| unknown_person(id))
     }

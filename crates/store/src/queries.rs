@@ -222,10 +222,11 @@ impl Store {
         rows!(self, GrantRow, "reading ended grants", &sql, now)
     }
 
-    /// Grants on the resources of `target` that are active at `now`.
+    /// Grants on the resources of `target` in force at `now` (a suspended grant runs
+    /// until its suspension takes effect).
     pub async fn grants_on(&self, target: &str, now: i64) -> Result<Vec<GrantRow>> {
         let sql = format!(
-            "{GRANT_COLUMNS} WHERE status = 'active' AND valid_from <= $2 \
+            "{GRANT_COLUMNS} WHERE status IN ('active', 'suspended') AND valid_from <= $2 \
              AND (valid_until IS NULL OR valid_until > $2) \
              AND resource IN (SELECT id FROM resources WHERE target = $1) ORDER BY id"
         );
@@ -310,6 +311,30 @@ impl Store {
             "SELECT id, recipient, subject, body, created, status, attempts, last_error, seq \
              FROM notifications WHERE status IN ('queued', 'failed') AND attempts < $1 ORDER BY seq",
             max_attempts)
+    }
+
+    pub async fn has_notification(&self, id: &str) -> Result<bool> {
+        let n: i64 = dispatch_pool!(&self.database().pool, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE id = $1").bind(id).fetch_one(pool).await
+        })
+        .doing("checking a notification")?;
+        Ok(n > 0)
+    }
+
+    /// Whether a finding with this id is on record, and its status.
+    pub async fn finding_status(&self, id: &str) -> Result<Option<String>> {
+        dispatch_pool!(&self.database().pool, pool => {
+            sqlx::query_scalar::<_, String>("SELECT status FROM findings WHERE id = $1").bind(id).fetch_optional(pool).await
+        })
+        .doing("reading a finding")
+    }
+
+    /// Active grants ending between `now` and `by`.
+    pub async fn grants_ending(&self, now: i64, by: i64) -> Result<Vec<GrantRow>> {
+        let sql = format!(
+            "{GRANT_COLUMNS} WHERE status = 'active' AND valid_until > $1 AND valid_until <= $2 ORDER BY valid_until, id"
+        );
+        rows!(self, GrantRow, "reading grants about to end", &sql, now, by)
     }
 
     /// The person a live API token (by the hex SHA-256 of its secret) belongs to.

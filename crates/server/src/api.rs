@@ -1,0 +1,276 @@
+//! The JSON API at `/api/v1`, documented by the OpenAPI document it serves at
+//! `/api/v1/openapi.json`. Handlers authenticate the caller (a bearer token), call one
+//! service method and turn its answer into JSON; the HTTP status of every error is
+//! decided here, in one `IntoResponse`.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::error::ServiceError;
+use crate::grants::{AssignmentForm, MoverReport, MovedGrant, Swept};
+use crate::enforce::Reconciled;
+use crate::requests::{ApprovalView, ReasonView, RequestForm, RequestView};
+use crate::reviews::{ReviewDecision, ReviewForm, ReviewItemView, ReviewView};
+use crate::service::{Actor, Service};
+
+type AppState = Arc<Service>;
+
+/// The error body every failing call returns.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+    /// The input field at fault, for a 400.
+    pub field: Option<String>,
+}
+
+impl IntoResponse for ServiceError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ServiceError::BadInput { .. } => StatusCode::BAD_REQUEST,
+            ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::Refused(_) => StatusCode::CONFLICT,
+            ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceError::Store(bantay_store::StoreError::Event { .. }) => StatusCode::BAD_REQUEST,
+            ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self, "request failed");
+        }
+        let field = match &self {
+            ServiceError::BadInput { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        (status, Json(ErrorBody { error: self.to_string(), field })).into_response()
+    }
+}
+
+/// The caller, from `Authorization: Bearer <token>`.
+struct Caller(Actor);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, service: &AppState) -> Result<Self, ServiceError> {
+        let secret = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ServiceError::Unauthenticated)?;
+        Ok(Caller(service.authenticate(secret.trim()).await?))
+    }
+}
+
+/// A JSON body whose rejection is a Bantay error naming what was wrong with it.
+struct Body<T>(T);
+
+impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState> for Body<T> {
+    type Rejection = ServiceError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, ServiceError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(ServiceError::bad("body", rejection.body_text())),
+        }
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ServiceError>;
+
+#[utoipa::path(post, path = "/api/v1/requests", request_body = RequestForm, tag = "requests",
+    responses((status = 201, description = "Recorded: pending, or refused with the clauses that refuse it", body = RequestView),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn submit(State(s): State<AppState>, Caller(actor): Caller, Body(form): Body<RequestForm>) -> Result<(StatusCode, Json<RequestView>), ServiceError> {
+    Ok((StatusCode::CREATED, Json(s.submit(&actor, &form).await?)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct RequestFilter {
+    /// Only requests of this status.
+    status: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/requests", params(RequestFilter), tag = "requests",
+    responses((status = 200, body = Vec<RequestView>), (status = 401, body = ErrorBody)))]
+async fn list_requests(State(s): State<AppState>, _caller: Caller, Query(f): Query<RequestFilter>) -> ApiResult<Vec<RequestView>> {
+    Ok(Json(s.requests(f.status.as_deref()).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/requests/{id}", params(("id" = String, Path)), tag = "requests",
+    responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)))]
+async fn show_request(State(s): State<AppState>, _caller: Caller, Path(id): Path<String>) -> ApiResult<RequestView> {
+    Ok(Json(s.view(&id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/requests/{id}/approve", params(("id" = String, Path)), tag = "requests",
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn approve(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<RequestView> {
+    Ok(Json(s.approve(&actor, &id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/requests/{id}/withdraw", params(("id" = String, Path)), tag = "requests",
+    responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn withdraw(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<RequestView> {
+    Ok(Json(s.withdraw(&actor, &id).await?))
+}
+
+/// A grant as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantView {
+    pub id: String,
+    pub person: String,
+    pub resource: String,
+    pub clause: String,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+    /// `active`, `suspended`, `expired` or `revoked`.
+    pub status: String,
+    pub request: Option<String>,
+}
+
+fn time(seconds: i64) -> String {
+    bantay_core::Timestamp::from_unix_seconds(seconds).to_string()
+}
+
+#[utoipa::path(get, path = "/api/v1/persons/{id}/grants", params(("id" = String, Path)), tag = "grants",
+    responses((status = 200, body = Vec<GrantView>), (status = 404, body = ErrorBody)))]
+async fn grants(State(s): State<AppState>, _caller: Caller, Path(id): Path<String>) -> ApiResult<Vec<GrantView>> {
+    let rows = s.grants_of(&id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|g| GrantView {
+                id: g.id,
+                person: g.person,
+                resource: g.resource,
+                clause: g.clause,
+                valid_from: time(g.valid_from),
+                valid_until: g.valid_until.map(time),
+                status: g.status,
+                request: g.request,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/personnel-orders", request_body = AssignmentForm, tag = "personnel",
+    responses((status = 201, description = "The mover report", body = MoverReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn personnel_order(State(s): State<AppState>, Caller(actor): Caller, Body(form): Body<AssignmentForm>) -> Result<(StatusCode, Json<MoverReport>), ServiceError> {
+    Ok((StatusCode::CREATED, Json(s.assign(&actor, &form).await?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/reviews", request_body = ReviewForm, tag = "reviews",
+    responses((status = 201, body = ReviewView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn open_review(State(s): State<AppState>, Caller(actor): Caller, Body(form): Body<ReviewForm>) -> Result<(StatusCode, Json<ReviewView>), ServiceError> {
+    Ok((StatusCode::CREATED, Json(s.open_review(&actor, &form).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/reviews/{id}", params(("id" = String, Path)), tag = "reviews",
+    responses((status = 200, body = ReviewView), (status = 404, body = ErrorBody)))]
+async fn show_review(State(s): State<AppState>, _caller: Caller, Path(id): Path<String>) -> ApiResult<ReviewView> {
+    Ok(Json(s.review(&id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/decisions", params(("id" = String, Path)), request_body = ReviewDecision, tag = "reviews",
+    responses((status = 200, body = ReviewView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn decide_review(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<String>, Body(d): Body<ReviewDecision>) -> ApiResult<ReviewView> {
+    Ok(Json(s.decide_review(&actor, &id, &d).await?))
+}
+
+/// A notification in the caller's inbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationView {
+    pub id: String,
+    pub subject: String,
+    pub body: String,
+    pub created: String,
+    /// `queued`, `sent` or `failed` (mail delivery).
+    pub status: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
+    responses((status = 200, description = "The caller's inbox, newest first", body = Vec<NotificationView>), (status = 401, body = ErrorBody)))]
+async fn inbox(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Vec<NotificationView>> {
+    let rows = s.inbox(actor.id()).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|n| NotificationView { id: n.id, subject: n.subject, body: n.body, created: time(n.created), status: n.status })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskDoneForm {
+    /// What was done and where it shows.
+    pub evidence: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/done", params(("id" = String, Path)), request_body = TaskDoneForm, tag = "grants",
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn task_done(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<String>, Body(form): Body<TaskDoneForm>) -> Result<StatusCode, ServiceError> {
+    s.complete_task(&actor, &id, &form.evidence).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        api.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("token", Vec::<String>::new())]);
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Bantay", description = "Privileged-access governance for CMO 04-2019: requests, approvals, grants, realignment, reviews."),
+    paths(submit, list_requests, show_request, approve, withdraw, grants, personnel_order, open_review, show_review, decide_review, inbox, task_done),
+    components(schemas(ErrorBody, RequestForm, RequestView, ReasonView, ApprovalView, GrantView, AssignmentForm, MoverReport, MovedGrant,
+        ReviewForm, ReviewDecision, ReviewView, ReviewItemView, NotificationView, TaskDoneForm, Swept, Reconciled)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The API's routes over a service.
+pub fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/requests", post(submit).get(list_requests))
+        .route("/api/v1/requests/{id}", get(show_request))
+        .route("/api/v1/requests/{id}/approve", post(approve))
+        .route("/api/v1/requests/{id}/withdraw", post(withdraw))
+        .route("/api/v1/persons/{id}/grants", get(grants))
+        .route("/api/v1/personnel-orders", post(personnel_order))
+        .route("/api/v1/reviews", post(open_review))
+        .route("/api/v1/reviews/{id}", get(show_review))
+        .route("/api/v1/reviews/{id}/decisions", post(decide_review))
+        .route("/api/v1/notifications", get(inbox))
+        .route("/api/v1/tasks/{id}/done", post(task_done))
+        .with_state(service)
+}

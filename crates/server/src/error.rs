@@ -1,0 +1,36 @@
+//! The one error type of the service layer. Each variant is a kind of answer a person
+//! gets: their input is wrong (and which field), something is not there, they may not do
+//! it, the order refuses it, or Bantay itself failed. The HTTP status of each is decided
+//! in one place, `api.rs`.
+
+use bantay_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Input that cannot be acted on: names the field and says how to fix it.
+    #[error("{field}: {message}")]
+    BadInput { field: String, message: String },
+    #[error("no {what} `{id}`")]
+    NotFound { what: &'static str, id: String },
+    /// The actor may not do this (not an approver of the step, not the requester).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request or grant is not in a state that allows it (withdrawn, expired, self-approval).
+    #[error("{0}")]
+    Refused(String),
+    /// No valid credentials.
+    #[error("sign in: send `Authorization: Bearer <token>` with a token from `bantay tokens issue`")]
+    Unauthenticated,
+    #[error("the ledger kept moving while deciding; try again")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    pub(crate) fn bad(field: &str, message: impl Into<String>) -> Self {
+        Self::BadInput { field: field.to_owned(), message: message.into() }
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

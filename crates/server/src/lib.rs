@@ -1,0 +1,28 @@
+//! Bantay's service layer and JSON API. Every use case — submit a request, approve it,
+//! record a personnel order, expire what ended, enforce on a real server, review, notify —
+//! is a method of [`Service`]: it reads the state from the store, asks the pure core to
+//! decide, and appends the events that record the decision. The CLI and the HTTP API both
+//! call these methods; neither touches SQL or decides anything itself.
+//!
+//! Decisions and their events are atomic: the service reads the ledger's size before the
+//! state it decides on, and appends only if the ledger has not moved since
+//! ([`bantay_store::Store::append_at`]); otherwise it decides again. So two approvals
+//! racing cannot together break 4.2, on one server or many.
+
+mod api;
+mod enforce;
+mod error;
+mod grants;
+mod notify;
+mod requests;
+mod reviews;
+mod service;
+
+pub use api::{openapi, router};
+pub use enforce::{Reconciled, Targets};
+pub use error::ServiceError;
+pub use grants::{AssignmentForm, MoverReport, MovedGrant, PersonForm, ResourceForm, Swept};
+pub use notify::{Delivered, Mailer, MailerConfig};
+pub use requests::{ApprovalView, RequestForm, RequestView};
+pub use reviews::{ReviewDecision, ReviewForm, ReviewView};
+pub use service::{unit_events, Actor, Service};
