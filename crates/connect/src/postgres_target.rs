@@ -51,7 +51,7 @@ impl PostgresTarget {
         let options = options.disable_statement_logging();
         let pool = PgPoolOptions::new()
             .max_connections(2)
-            .acquire_timeout(std::time::Duration::from_secs(10))
+            .acquire_timeout(std::time::Duration::from_secs(5))
             .connect_lazy_with(options);
         Ok(Self { name: name.to_owned(), pool })
     }

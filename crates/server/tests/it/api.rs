@@ -1,1 +1,109 @@
-//! placeholder
+//! The JSON API over HTTP on an ephemeral port: bearer tokens, the service's answers as
+//! status codes, and the OpenAPI document.
+
+use bantay_server::{router, Actor};
+use serde_json::{json, Value};
+
+use crate::{Backend, World};
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn serve(w: &World) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = router(w.service.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { base, http: reqwest::Client::new() }
+    }
+
+    async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.base);
+        let mut req = match method {
+            "GET" => self.http.get(url),
+            _ => self.http.post(url),
+        };
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_journey_over_http() {
+    let w = World::bureau(Backend::Sqlite).await;
+    let api = Api::serve(&w).await;
+    let op = Actor::system("test");
+    let ana = w.service.issue_token(&op, "ANA").await.unwrap();
+    let chief = w.service.issue_token(&op, "CHIEF-SMD").await.unwrap();
+    let director = w.service.issue_token(&op, "DIR-TMS").await.unwrap();
+    let body = json!({"resource": "comms-os-0", "clause": "1.2.4", "kind": "standing", "valid_until": "2026-12-31"});
+
+    let (status, e) = api.call("POST", "/api/v1/requests", None, Some(body.clone())).await;
+    assert_eq!(status, 401, "{e}");
+    let (status, _) = api.call("POST", "/api/v1/requests", Some("bty_forged"), Some(body.clone())).await;
+    assert_eq!(status, 401);
+    let (status, e) = api.call("POST", "/api/v1/requests", Some(&ana), Some(json!({"resource": "comms-os-0"}))).await;
+    assert_eq!((status, e["field"].as_str()), (400, Some("body")), "{e}");
+    assert!(e["error"].as_str().unwrap().contains("missing field `clause`"), "{e}");
+    let (status, e) = api.call("POST", "/api/v1/requests", Some(&ana), Some(json!({"resource": "comms-os-0", "clause": "1.2.4", "kind": "standing", "valid_until": "2026-12-31", "role": "root"}))).await;
+    assert_eq!(status, 400, "unknown fields are refused: {e}");
+    let (status, e) = api.call("POST", "/api/v1/requests", Some(&ana), Some(json!({"resource": "nope", "clause": "1.2.4", "kind": "standing", "valid_until": "2026-12-31"}))).await;
+    assert_eq!((status, e["field"].as_str()), (400, Some("resource")), "{e}");
+    let size = w.size().await;
+
+    let (status, r) = api.call("POST", "/api/v1/requests", Some(&ana), Some(body)).await;
+    assert_eq!((status, r["status"].as_str()), (201, Some("pending")), "{r}");
+    assert_eq!(w.size().await, size + 2, "the request and its notification");
+    let id = r["id"].as_str().unwrap();
+    let (status, e) = api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&ana), None).await;
+    assert_eq!(status, 409, "self-approval: {e}");
+    let (status, e) = api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&director), None).await;
+    assert_eq!(status, 403, "out of turn: {e}");
+    let (status, inbox) = api.call("GET", "/api/v1/notifications", Some(&chief), None).await;
+    assert_eq!(status, 200);
+    assert!(inbox[0]["subject"].as_str().unwrap().contains(id), "{inbox}");
+    let (status, _) = api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&chief), None).await;
+    assert_eq!(status, 200);
+    let (status, r) = api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&director), None).await;
+    assert_eq!((status, r["status"].as_str()), (200, Some("approved")), "{r}");
+    let (status, grants) = api.call("GET", "/api/v1/persons/ANA/grants", Some(&ana), None).await;
+    assert_eq!((status, grants[0]["status"].as_str(), grants[0]["request"].as_str()), (200, Some("active"), Some(id)));
+    let (status, _) = api.call("GET", "/api/v1/requests/R-none", Some(&ana), None).await;
+    assert_eq!(status, 404);
+    let (status, list) = api.call("GET", "/api/v1/requests?status=approved", Some(&ana), None).await;
+    assert_eq!((status, list.as_array().unwrap().len()), (200, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_every_route() {
+    let w = World::new(Backend::Sqlite, bantay_server::Targets::none()).await;
+    let api = Api::serve(&w).await;
+    let (status, doc) = api.call("GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    let paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    for path in ["/api/v1/requests", "/api/v1/requests/{id}/approve", "/api/v1/requests/{id}/withdraw",
+        "/api/v1/personnel-orders", "/api/v1/reviews/{id}/decisions", "/api/v1/notifications", "/api/v1/tasks/{id}/done"] {
+        assert!(paths.contains(&path), "{path} missing from {paths:?}");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["token"]["scheme"], "bearer");
+    // Every schema a path refers to is defined.
+    let text = doc.to_string();
+    for reference in text.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(doc["components"]["schemas"].get(name).is_some(), "{name} is referred to but not defined");
+    }
+    let (status, _) = api.call("GET", "/healthz", None, None).await;
+    assert_eq!(status, 200);
+}
