@@ -143,7 +143,7 @@ impl Service {
             let person = persons[0];
             let target = resource_idx(&snapshot, &resource.id)?;
             let decision = decide_over(&self.pack, &snapshot, person, target, &clause, from, until);
-            let unit = self.unit_at(&snapshot, person, from).or(self.unit_at(&snapshot, person, now));
+            let unit = self.unit_for(&snapshot, person, &clause, from).or(self.unit_at(&snapshot, person, now));
             let chain: Vec<bantay_core::UnitIdx> =
                 unit.map(|u| approval_chain(&self.pack, u, critical).1).unwrap_or_default();
             let allowed = decision.outcome == Outcome::Allow && !chain.is_empty();
@@ -425,6 +425,24 @@ impl Service {
     ) -> Result<Vec<String>> {
         let heads = self.heads_above(unit, now.unix_seconds()).await?;
         Ok(step_approvers(&self.pack, unit, excluded, |u| heads.get(u).cloned().unwrap_or_default()))
+    }
+
+    /// The unit of the person at `at` whose duties include `clause` (its chain approves a
+    /// request citing it); else their first unit.
+    fn unit_for(
+        &self,
+        snapshot: &Snapshot,
+        person: PersonIdx,
+        clause: &Clause,
+        at: Timestamp,
+    ) -> Option<bantay_core::UnitIdx> {
+        let units = snapshot.units_at(person, at);
+        let owner = self.pack.org.duty(clause).map(|(owner, _)| owner);
+        units
+            .iter()
+            .copied()
+            .find(|&u| owner.is_some_and(|o| self.pack.org.is_within(u, o)))
+            .or_else(|| units.first().copied())
     }
 
     /// Whether `actor` heads a unit `person` belongs to now (or one above it).

@@ -63,6 +63,8 @@ pub struct World {
     pub service: Arc<Service>,
     pub clock: Arc<AtomicI64>,
     pub db: TestDatabase,
+    key: ed25519_dalek::SigningKey,
+    targets: Targets,
 }
 
 /// The test's "now" when a world starts: Tuesday 1 December 2026, 08:00 Manila.
@@ -78,16 +80,24 @@ impl World {
         let pack = pack();
         let t0 = at("2025-01-01");
         let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
-        store.init(key, "system:test", t0, unit_events(&pack, "system:test", t0)).await.unwrap();
+        store.init(key.clone(), "system:test", t0, unit_events(&pack, "system:test", t0)).await.unwrap();
         let clock = Arc::new(AtomicI64::new(at(START)));
         let reader = clock.clone();
         let service = Service::new(
             Arc::new(store),
             pack,
             Arc::new(move || reader.load(Ordering::SeqCst)),
-            targets,
+            targets.clone(),
         );
-        Self { service: Arc::new(service), clock, db }
+        Self { service: Arc::new(service), clock, db, key, targets }
+    }
+
+    /// Another server over the same database, with its own store and the same clock.
+    pub async fn second_server(&self) -> Service {
+        let store = Store::open(&self.db.url(), OpenMode::Existing).await.unwrap();
+        store.unlock(self.key.clone()).await.unwrap();
+        let reader = self.clock.clone();
+        Service::new(Arc::new(store), pack(), Arc::new(move || reader.load(Ordering::SeqCst)), self.targets.clone())
     }
 
     /// The Bureau in small: the heads of MISTG, TMS, SMD, TSD, PSDS and SDD, three staff

@@ -198,4 +198,39 @@ on_both_backends! {
         }
         assert_eq!(w.size().await, before, "no event for bad input");
     }
+
+    async fn racing_approvals_from_two_servers_cannot_break_4_2(backend) {
+        let w = World::bureau(backend).await;
+        // FE serves in SDD (a detail until 2027) and in TSD, and holds CPS os: the CPS
+        // database (2.2.1, SDD) and application (1.3.1, TSD) are each allowed alone, never both.
+        w.import(vec![
+            ("person.recorded", serde_json::json!({"id": "FE", "name": "Fe Lim"})),
+            ("person.assigned", serde_json::json!({"person": "FE", "unit": "SDD", "valid_from": crate::at("2026-01-01"), "valid_until": crate::at("2027-12-31"), "order": "CPO-2026-0003"})),
+            ("person.assigned", serde_json::json!({"person": "FE", "unit": "TSD", "valid_from": crate::at("2026-02-01"), "order": "CPO-2026-0004"})),
+        ]).await;
+        w.legacy_grant("G-os", "FE", "cps-os-0", "1.2.4", "2026-01-10", "2027-06-01").await;
+        let db = w.request("FE", "cps-db-0", "2.2.1", "standing", "2026-12-31").await;
+        let app = w.request("FE", "cps-app-0", "1.3.1", "standing", "2026-12-31").await;
+        // Each chain starts at the unit whose duty is cited.
+        assert_eq!(db.steps.iter().map(|s| s.unit.as_str()).collect::<Vec<_>>(), ["SDD", "PSDS", "MISTG"]);
+        assert_eq!(app.steps.iter().map(|s| s.unit.as_str()).collect::<Vec<_>>(), ["TSD", "TMS", "MISTG"]);
+        for (id, approvers) in [(&db.id, ["CHIEF-SDD", "DIR-PSDS"]), (&app.id, ["CHIEF-TSD", "DIR-TMS"])] {
+            for a in approvers {
+                w.approve(a, id).await.unwrap();
+            }
+        }
+        // The last approvals race on two servers (two stores over one database).
+        let other = w.second_server().await;
+        let dc = Actor::person("DC");
+        let (a, b) = tokio::join!(w.service.approve(&dc, &db.id), other.approve(&dc, &app.id));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let mut outcomes = [a.status.as_str(), b.status.as_str()];
+        outcomes.sort_unstable();
+        assert_eq!(outcomes, ["approved", "refused"], "exactly one wins");
+        let refused = if a.status == "refused" { &a } else { &b };
+        assert_eq!(deny_clauses(refused), ["4.2"], "{:?}", refused.reasons);
+        let held: Vec<String> = w.service.grants_of("FE").await.unwrap().into_iter().map(|g| g.resource).collect();
+        assert_eq!(held.len(), 2, "os and one of database or application: {held:?}");
+        assert!(w.service.store().verify(&bantay_store::Trust::default()).await.unwrap().problem.is_none());
+    }
 }

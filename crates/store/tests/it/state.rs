@@ -204,4 +204,24 @@ async fn a_failed_append_leaves_nothing(backend: Backend) {
     assert_eq!(store.verify(&Trust::default()).await.unwrap().problem, None);
 }
 
-crate::on_both_backends!(replay_gives_the_live_state, a_failed_append_leaves_nothing);
+crate::on_both_backends!(
+    replay_gives_the_live_state,
+    a_failed_append_leaves_nothing,
+    append_at_refuses_a_decision_made_on_an_older_ledger
+);
+
+async fn append_at_refuses_a_decision_made_on_an_older_ledger(backend: Backend) {
+    let db = database(backend).await;
+    let (store, _) = ledger(&db).await;
+    let size = store.size().await.unwrap();
+    let note = |text: &str| vec![NewEvent::new("ledger.note", "system:test", T0, json!({"text": text}))];
+    store.append(note("someone else wrote first"), T0).await.unwrap();
+    let e = store.append_at(size, note("decided on the older state"), T0).await.unwrap_err();
+    assert!(
+        matches!(e, StoreError::LedgerMoved { expected, found } if expected == size && found == size + 1),
+        "{e}"
+    );
+    assert_eq!(store.size().await.unwrap(), size + 1, "nothing written");
+    store.append_at(size + 1, note("decided on the newest state"), T0).await.unwrap();
+    assert_eq!(store.size().await.unwrap(), size + 2);
+}
