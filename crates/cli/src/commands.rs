@@ -2,9 +2,14 @@
 
 pub mod explain;
 pub mod generate;
+pub mod grants;
 pub mod init;
 pub mod ledger;
+pub mod personnel;
+pub mod request;
+pub mod review;
 pub mod scan;
+pub mod serve;
 pub mod table;
 pub mod test;
 pub mod validate;

@@ -9,6 +9,7 @@ mod commands;
 mod embedded;
 mod output;
 mod place;
+mod served;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +28,9 @@ struct Cli {
 
     #[command(flatten)]
     place: place::Place,
+
+    #[command(flatten)]
+    service: served::ServiceOptions,
 
     #[command(subcommand)]
     command: Command,
@@ -52,6 +56,48 @@ enum Command {
     /// Demo data.
     #[command(subcommand)]
     Demo(DemoCommand),
+
+    /// Ask for privileged access, approve, withdraw and look at requests (4.1, 4.2).
+    #[command(subcommand)]
+    Request(commands::request::RequestCommand),
+
+    /// Grants: list a person's, end what ran out, enforce on real targets.
+    #[command(subcommand)]
+    Grants(commands::grants::GrantsCommand),
+
+    /// Record people and personnel orders; a move re-examines the person's grants
+    /// (section 3).
+    #[command(subcommand)]
+    Personnel(commands::personnel::PersonnelCommand),
+
+    /// Record resources privileged access is held on.
+    #[command(subcommand)]
+    Resources(ResourcesCommand),
+
+    /// Access reviews of standing grants.
+    #[command(subcommand)]
+    Review(commands::review::ReviewCommand),
+
+    /// Revocation tasks a person confirms with evidence.
+    #[command(subcommand)]
+    Tasks(commands::review::TasksCommand),
+
+    /// API tokens for scripts and connectors.
+    #[command(subcommand)]
+    Tokens(commands::review::TokensCommand),
+
+    /// The notifications people get, and mailing them.
+    #[command(subcommand)]
+    Notifications(commands::review::NotificationsCommand),
+
+    /// Serve the JSON API and run the scheduler (expiry, reviews, enforcement, mail).
+    Serve(commands::serve::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum ResourcesCommand {
+    /// Record a resource (or update it), checked against the pack's catalog.
+    Add(commands::personnel::ResourceArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +148,19 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(&args, &cli.place, cli.output),
         Command::Ledger(command) => commands::ledger::run(&command, &cli.place, cli.output),
         Command::Demo(DemoCommand::Generate(args)) => commands::generate::run(&args, cli.output),
+        Command::Request(c) => commands::request::run(&c, &cli.place, &cli.service, cli.output),
+        Command::Grants(c) => commands::grants::run(&c, &cli.place, &cli.service, cli.output),
+        Command::Personnel(c) => commands::personnel::run(&c, &cli.place, &cli.service, cli.output),
+        Command::Resources(ResourcesCommand::Add(args)) => {
+            commands::personnel::add_resource(&args, &cli.place, &cli.service)
+        }
+        Command::Review(c) => commands::review::review(&c, &cli.place, &cli.service, cli.output),
+        Command::Tasks(c) => commands::review::tasks(&c, &cli.place, &cli.service, cli.output),
+        Command::Tokens(c) => commands::review::tokens(&c, &cli.place, &cli.service),
+        Command::Notifications(c) => {
+            commands::review::notifications(&c, &cli.place, &cli.service, cli.output)
+        }
+        Command::Serve(args) => commands::serve::run(&args, &cli.place, &cli.service),
     };
     match result {
         Ok(code) => code,

@@ -321,7 +321,12 @@ impl<'p> SnapshotBuilder<'p> {
         let person = self.known_person(person)?;
         let unit = find_unit(self.pack, unit)?;
         let n = self.snapshot.assignments.len() as u32;
-        self.snapshot.assignments.push(Assignment { person, unit, period, order: order.to_owned() });
+        self.snapshot.assignments.push(Assignment {
+            person,
+            unit,
+            period,
+            order: order.to_owned(),
+        });
         self.snapshot.assignments_of[person.0 as usize].push(n);
         Ok(())
     }

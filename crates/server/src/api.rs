@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::error::ServiceError;
-use crate::grants::{AssignmentForm, MoverReport, MovedGrant, Swept};
 use crate::enforce::Reconciled;
+use crate::error::ServiceError;
+use crate::grants::{AssignmentForm, MovedGrant, MoverReport, Swept};
 use crate::requests::{ApprovalView, ReasonView, RequestForm, RequestView};
 use crate::reviews::{ReviewDecision, ReviewForm, ReviewItemView, ReviewView};
 use crate::service::{Actor, Service};
@@ -61,7 +61,10 @@ struct Caller(Actor);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ServiceError;
 
-    async fn from_request_parts(parts: &mut Parts, service: &AppState) -> Result<Self, ServiceError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        service: &AppState,
+    ) -> Result<Self, ServiceError> {
         let secret = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -78,7 +81,10 @@ struct Body<T>(T);
 impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState> for Body<T> {
     type Rejection = ServiceError;
 
-    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, ServiceError> {
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, ServiceError> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(Body(value)),
             Err(rejection) => Err(ServiceError::bad("body", rejection.body_text())),
@@ -91,7 +97,11 @@ type ApiResult<T> = Result<Json<T>, ServiceError>;
 #[utoipa::path(post, path = "/api/v1/requests", request_body = RequestForm, tag = "requests",
     responses((status = 201, description = "Recorded: pending, or refused with the clauses that refuse it", body = RequestView),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn submit(State(s): State<AppState>, Caller(actor): Caller, Body(form): Body<RequestForm>) -> Result<(StatusCode, Json<RequestView>), ServiceError> {
+async fn submit(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(form): Body<RequestForm>,
+) -> Result<(StatusCode, Json<RequestView>), ServiceError> {
     Ok((StatusCode::CREATED, Json(s.submit(&actor, &form).await?)))
 }
 
@@ -103,25 +113,41 @@ struct RequestFilter {
 
 #[utoipa::path(get, path = "/api/v1/requests", params(RequestFilter), tag = "requests",
     responses((status = 200, body = Vec<RequestView>), (status = 401, body = ErrorBody)))]
-async fn list_requests(State(s): State<AppState>, _caller: Caller, Query(f): Query<RequestFilter>) -> ApiResult<Vec<RequestView>> {
+async fn list_requests(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Query(f): Query<RequestFilter>,
+) -> ApiResult<Vec<RequestView>> {
     Ok(Json(s.requests(f.status.as_deref()).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/requests/{id}", params(("id" = String, Path)), tag = "requests",
     responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)))]
-async fn show_request(State(s): State<AppState>, _caller: Caller, Path(id): Path<String>) -> ApiResult<RequestView> {
+async fn show_request(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<RequestView> {
     Ok(Json(s.view(&id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/requests/{id}/approve", params(("id" = String, Path)), tag = "requests",
     responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn approve(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<RequestView> {
+async fn approve(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<RequestView> {
     Ok(Json(s.approve(&actor, &id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/requests/{id}/withdraw", params(("id" = String, Path)), tag = "requests",
     responses((status = 200, body = RequestView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn withdraw(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<String>) -> ApiResult<RequestView> {
+async fn withdraw(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<RequestView> {
     Ok(Json(s.withdraw(&actor, &id).await?))
 }
 
@@ -145,7 +171,11 @@ fn time(seconds: i64) -> String {
 
 #[utoipa::path(get, path = "/api/v1/persons/{id}/grants", params(("id" = String, Path)), tag = "grants",
     responses((status = 200, body = Vec<GrantView>), (status = 404, body = ErrorBody)))]
-async fn grants(State(s): State<AppState>, _caller: Caller, Path(id): Path<String>) -> ApiResult<Vec<GrantView>> {
+async fn grants(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<GrantView>> {
     let rows = s.grants_of(&id).await?;
     Ok(Json(
         rows.into_iter()
@@ -165,25 +195,42 @@ async fn grants(State(s): State<AppState>, _caller: Caller, Path(id): Path<Strin
 
 #[utoipa::path(post, path = "/api/v1/personnel-orders", request_body = AssignmentForm, tag = "personnel",
     responses((status = 201, description = "The mover report", body = MoverReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn personnel_order(State(s): State<AppState>, Caller(actor): Caller, Body(form): Body<AssignmentForm>) -> Result<(StatusCode, Json<MoverReport>), ServiceError> {
+async fn personnel_order(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(form): Body<AssignmentForm>,
+) -> Result<(StatusCode, Json<MoverReport>), ServiceError> {
     Ok((StatusCode::CREATED, Json(s.assign(&actor, &form).await?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/reviews", request_body = ReviewForm, tag = "reviews",
     responses((status = 201, body = ReviewView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn open_review(State(s): State<AppState>, Caller(actor): Caller, Body(form): Body<ReviewForm>) -> Result<(StatusCode, Json<ReviewView>), ServiceError> {
+async fn open_review(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(form): Body<ReviewForm>,
+) -> Result<(StatusCode, Json<ReviewView>), ServiceError> {
     Ok((StatusCode::CREATED, Json(s.open_review(&actor, &form).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/reviews/{id}", params(("id" = String, Path)), tag = "reviews",
     responses((status = 200, body = ReviewView), (status = 404, body = ErrorBody)))]
-async fn show_review(State(s): State<AppState>, _caller: Caller, Path(id): Path<String>) -> ApiResult<ReviewView> {
+async fn show_review(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<ReviewView> {
     Ok(Json(s.review(&id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/reviews/{id}/decisions", params(("id" = String, Path)), request_body = ReviewDecision, tag = "reviews",
     responses((status = 200, body = ReviewView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn decide_review(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<String>, Body(d): Body<ReviewDecision>) -> ApiResult<ReviewView> {
+async fn decide_review(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(d): Body<ReviewDecision>,
+) -> ApiResult<ReviewView> {
     Ok(Json(s.decide_review(&actor, &id, &d).await?))
 }
 
@@ -200,11 +247,20 @@ pub struct NotificationView {
 
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
     responses((status = 200, description = "The caller's inbox, newest first", body = Vec<NotificationView>), (status = 401, body = ErrorBody)))]
-async fn inbox(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Vec<NotificationView>> {
+async fn inbox(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+) -> ApiResult<Vec<NotificationView>> {
     let rows = s.inbox(actor.id()).await?;
     Ok(Json(
         rows.into_iter()
-            .map(|n| NotificationView { id: n.id, subject: n.subject, body: n.body, created: time(n.created), status: n.status })
+            .map(|n| NotificationView {
+                id: n.id,
+                subject: n.subject,
+                body: n.body,
+                created: time(n.created),
+                status: n.status,
+            })
             .collect(),
     ))
 }
@@ -218,7 +274,12 @@ pub struct TaskDoneForm {
 
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/done", params(("id" = String, Path)), request_body = TaskDoneForm, tag = "grants",
     responses((status = 204), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn task_done(State(s): State<AppState>, Caller(actor): Caller, Path(id): Path<String>, Body(form): Body<TaskDoneForm>) -> Result<StatusCode, ServiceError> {
+async fn task_done(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(form): Body<TaskDoneForm>,
+) -> Result<StatusCode, ServiceError> {
     s.complete_task(&actor, &id, &form.evidence).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -236,8 +297,12 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         let components = api.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
-        api.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("token", Vec::<String>::new())]);
+        components
+            .add_security_scheme("token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        api.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "token",
+            Vec::<String>::new(),
+        )]);
     }
 }
 

@@ -36,7 +36,9 @@ impl Targets {
                 return Err(format!("target `{spec}`: write NAME=postgres://user@host/db"));
             };
             if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
-                return Err(format!("target `{name}`: only PostgreSQL targets (postgres://…) are enforced"));
+                return Err(format!(
+                    "target `{name}`: only PostgreSQL targets (postgres://…) are enforced"
+                ));
             }
             let target = PostgresTarget::new(name, url).map_err(|e| e.to_string())?;
             postgres.insert(name.to_owned(), target);
@@ -70,10 +72,11 @@ pub struct Reconciled {
 impl Service {
     /// Reconciles one target now.
     pub async fn reconcile(&self, name: &str) -> Result<Reconciled> {
-        let target = self.targets.postgres.get(name).ok_or_else(|| ServiceError::NotFound {
-            what: "target",
-            id: name.to_owned(),
-        })?;
+        let target = self
+            .targets
+            .postgres
+            .get(name)
+            .ok_or_else(|| ServiceError::NotFound { what: "target", id: name.to_owned() })?;
         let actor = Actor::system(&format!("enforce:{name}"));
         let now = self.now().unix_seconds();
         let mut done = Reconciled { target: name.to_owned(), ..Reconciled::default() };
@@ -82,8 +85,12 @@ impl Service {
             .iter()
             .filter_map(|r| Some((r.id.as_str(), r.target_role.as_deref()?)))
             .collect();
-        let roles: Vec<String> =
-            role_of.values().map(|r| (*r).to_owned()).collect::<BTreeSet<_>>().into_iter().collect();
+        let roles: Vec<String> = role_of
+            .values()
+            .map(|r| (*r).to_owned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         // What should be: grant → (role, login). A person's login on the server is their id.
         let due: Vec<(String, Membership)> = self
             .store

@@ -19,7 +19,9 @@ pub enum ServiceError {
     #[error("{0}")]
     Refused(String),
     /// No valid credentials.
-    #[error("sign in: send `Authorization: Bearer <token>` with a token from `bantay tokens issue`")]
+    #[error(
+        "sign in: send `Authorization: Bearer <token>` with a token from `bantay tokens issue`"
+    )]
     Unauthenticated,
     #[error("the ledger kept moving while deciding; try again")]
     Busy,

@@ -102,7 +102,10 @@ impl Service {
     /// Records a person (or updates their name, port and mail address).
     pub async fn record_person(&self, actor: &Actor, form: &PersonForm) -> Result<()> {
         if form.id.trim().is_empty() || form.id.starts_with("system:") {
-            return Err(ServiceError::bad("id", "a person's id is a non-empty staff number, not `system:…`"));
+            return Err(ServiceError::bad(
+                "id",
+                "a person's id is a non-empty staff number, not `system:…`",
+            ));
         }
         if form.name.trim().is_empty() {
             return Err(ServiceError::bad("name", "write the person's full name"));
@@ -110,14 +113,20 @@ impl Service {
         if let Some(port) = form.port.as_deref().filter(|p| !self.pack.catalog.has_port(p)) {
             return Err(ServiceError::bad(
                 "port",
-                format!("`{port}` is not a port of the pack; ports: {}", self.pack.catalog.ports.join(", ")),
+                format!(
+                    "`{port}` is not a port of the pack; ports: {}",
+                    self.pack.catalog.ports.join(", ")
+                ),
             ));
         }
         if let Some(email) = form.email.as_deref().filter(|e| !plausible_mail(e)) {
             return Err(ServiceError::bad("email", format!("`{email}` is not a mail address")));
         }
-        let body = json!({ "id": form.id, "name": form.name, "port": form.port, "email": form.email });
-        self.store.append(vec![self.event("person.recorded", actor, body)], self.now().unix_seconds()).await?;
+        let body =
+            json!({ "id": form.id, "name": form.name, "port": form.port, "email": form.email });
+        self.store
+            .append(vec![self.event("person.recorded", actor, body)], self.now().unix_seconds())
+            .await?;
         Ok(())
     }
 
@@ -135,7 +144,10 @@ impl Service {
             (Some(target), Some(_)) if !self.targets.has(target) => {
                 return Err(ServiceError::bad(
                     "target",
-                    format!("no target `{target}` is configured; configured: {}", self.targets.names().join(", ")),
+                    format!(
+                        "no target `{target}` is configured; configured: {}",
+                        self.targets.names().join(", ")
+                    ),
                 ))
             }
             (Some(_), None) | (None, Some(_)) => {
@@ -147,7 +159,9 @@ impl Service {
             "id": form.id, "kind": form.kind, "class": form.class, "system": form.system,
             "port": form.port, "target": form.target, "target_role": form.target_role,
         });
-        self.store.append(vec![self.event("resource.recorded", actor, body)], self.now().unix_seconds()).await?;
+        self.store
+            .append(vec![self.event("resource.recorded", actor, body)], self.now().unix_seconds())
+            .await?;
         Ok(())
     }
 
@@ -161,11 +175,17 @@ impl Service {
         }
         let unit_idx = self.pack.org.find(&form.unit).ok_or_else(|| {
             let units: Vec<&str> = self.pack.org.units().iter().map(|u| u.id.as_str()).collect();
-            ServiceError::bad("unit", format!("`{}` is not a unit; units: {}", form.unit, units.join(", ")))
+            ServiceError::bad(
+                "unit",
+                format!("`{}` is not a unit; units: {}", form.unit, units.join(", ")),
+            )
         })?;
         let unit = self.pack.org.unit(unit_idx).id.clone();
         if form.order.trim().is_empty() {
-            return Err(ServiceError::bad("order", "cite the personnel order's number, e.g. CPO-2026-0142"));
+            return Err(ServiceError::bad(
+                "order",
+                "cite the personnel order's number, e.g. CPO-2026-0142",
+            ));
         }
         let effective = parse_time("effective", &form.effective)?;
         if !actor.is_system() && !self.may_order(actor, &form.person, unit_idx).await? {
@@ -252,7 +272,12 @@ impl Service {
 
     /// Whether `actor` heads a unit above (or at) both the person's present units and
     /// `unit`: the authority to realign between them.
-    async fn may_order(&self, actor: &Actor, person: &str, unit: bantay_core::UnitIdx) -> Result<bool> {
+    async fn may_order(
+        &self,
+        actor: &Actor,
+        person: &str,
+        unit: bantay_core::UnitIdx,
+    ) -> Result<bool> {
         let now = self.now();
         let (snapshot, persons) = self.snapshot_of(&[person], &[]).await?;
         let present = snapshot.units_at(persons[0], now);
@@ -321,7 +346,10 @@ impl Service {
     /// The person who held the grant cannot confirm its removal.
     pub async fn complete_task(&self, actor: &Actor, id: &str, evidence: &str) -> Result<()> {
         if evidence.trim().is_empty() {
-            return Err(ServiceError::bad("evidence", "say what was done and where it shows (a ticket, a command's output)"));
+            return Err(ServiceError::bad(
+                "evidence",
+                "say what was done and where it shows (a ticket, a command's output)",
+            ));
         }
         let (answer, _) = self
             .decided(|_| async {
@@ -369,8 +397,20 @@ impl Service {
     }
 }
 
-fn moved_grant(row: &GrantRow, reason: String, task: Option<String>, due: Option<String>) -> MovedGrant {
-    MovedGrant { grant: row.id.clone(), resource: row.resource.clone(), clause: row.clause.clone(), reason, task, due }
+fn moved_grant(
+    row: &GrantRow,
+    reason: String,
+    task: Option<String>,
+    due: Option<String>,
+) -> MovedGrant {
+    MovedGrant {
+        grant: row.id.clone(),
+        resource: row.resource.clone(),
+        clause: row.clause.clone(),
+        reason,
+        task,
+        due,
+    }
 }
 
 fn plausible_mail(text: &str) -> bool {

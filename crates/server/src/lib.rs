@@ -21,7 +21,7 @@ mod service;
 pub use api::{openapi, router};
 pub use enforce::{Reconciled, Targets};
 pub use error::ServiceError;
-pub use grants::{AssignmentForm, MoverReport, MovedGrant, PersonForm, ResourceForm, Swept};
+pub use grants::{AssignmentForm, MovedGrant, MoverReport, PersonForm, ResourceForm, Swept};
 pub use notify::{Delivered, Mailer, MailerConfig};
 pub use requests::{ApprovalView, RequestForm, RequestView};
 pub use reviews::{ReviewDecision, ReviewForm, ReviewView};

@@ -67,7 +67,10 @@ impl Service {
                 Err(e) => json!({ "id": n.id, "status": "failed", "error": e }),
             };
             self.store
-                .append(vec![self.event("notification.delivered", &actor, body)], self.now().unix_seconds())
+                .append(
+                    vec![self.event("notification.delivered", &actor, body)],
+                    self.now().unix_seconds(),
+                )
                 .await?;
             match outcome {
                 Ok(()) => delivered.sent += 1,

@@ -126,7 +126,10 @@ impl Service {
         let until = parse_time("valid_until", &form.valid_until)?;
         check_period(&self.pack.rules.grants, kind, from, until, now)
             .map_err(|e| ServiceError::bad(e.field, e.message))?;
-        if !actor.is_system() && actor.id() != person_id && !self.heads_unit_of(actor, person_id).await? {
+        if !actor.is_system()
+            && actor.id() != person_id
+            && !self.heads_unit_of(actor, person_id).await?
+        {
             return Err(ServiceError::Forbidden(format!(
                 "{} may ask for privileges for themselves, or as a unit head for a person of their unit; {person_id} is neither",
                 actor.id()
@@ -307,7 +310,10 @@ impl Service {
                     Pending::Open(r) => r,
                     Pending::JustExpired(events, refusal) => return Ok((events, Err(refusal))),
                 };
-                if !actor.is_system() && actor.id() != request.requester && actor.id() != request.person {
+                if !actor.is_system()
+                    && actor.id() != request.requester
+                    && actor.id() != request.person
+                {
                     return Err(ServiceError::Forbidden(format!(
                         "only {} (who asked) or {} may withdraw {id}",
                         request.requester, request.person
@@ -334,7 +340,9 @@ impl Service {
         for (i, unit) in request.chain_units().iter().enumerate() {
             let done = approvals.iter().find(|a| a.step as usize == i);
             let eligible = match (done, self.pack.org.find(unit)) {
-                (None, Some(u)) if request.status == "pending" && i == request.approved as usize => {
+                (None, Some(u))
+                    if request.status == "pending" && i == request.approved as usize =>
+                {
                     self.eligible(u, &excluded, self.now()).await?
                 }
                 _ => Vec::new(),
@@ -404,7 +412,8 @@ impl Service {
                     "{id} expired at {} without all its approvals; ask again",
                     time_text(request.expires)
                 ));
-                let event = self.event("request.expired", &Actor::system("expiry"), json!({ "id": id }));
+                let event =
+                    self.event("request.expired", &Actor::system("expiry"), json!({ "id": id }));
                 return Ok(Pending::JustExpired(vec![event], refusal));
             }
             "pending" => return Ok(Pending::Open(Box::new(request))),
@@ -424,7 +433,9 @@ impl Service {
         now: Timestamp,
     ) -> Result<Vec<String>> {
         let heads = self.heads_above(unit, now.unix_seconds()).await?;
-        Ok(step_approvers(&self.pack, unit, excluded, |u| heads.get(u).cloned().unwrap_or_default()))
+        Ok(step_approvers(&self.pack, unit, excluded, |u| {
+            heads.get(u).cloned().unwrap_or_default()
+        }))
     }
 
     /// The unit of the person at `at` whose duties include `clause` (its chain approves a
@@ -458,7 +469,12 @@ impl Service {
         Ok(false)
     }
 
-    pub(crate) fn notification(&self, recipient: &str, subject: &str, body: &str) -> bantay_store::NewEvent {
+    pub(crate) fn notification(
+        &self,
+        recipient: &str,
+        subject: &str,
+        body: &str,
+    ) -> bantay_store::NewEvent {
         self.event(
             "notification.queued",
             &Actor::system("notify"),
@@ -498,7 +514,9 @@ fn messages(decision: &Decision) -> String {
 }
 
 pub(crate) fn resource_idx(snapshot: &Snapshot, id: &str) -> Result<ResourceIdx> {
-    snapshot.resource(id).ok_or_else(|| ServiceError::NotFound { what: "resource", id: id.to_owned() })
+    snapshot
+        .resource(id)
+        .ok_or_else(|| ServiceError::NotFound { what: "resource", id: id.to_owned() })
 }
 
 /// Decides a request for the whole period it asks for: at its start, and at every moment
@@ -513,7 +531,9 @@ pub(crate) fn decide_over(
     from: Timestamp,
     until: Timestamp,
 ) -> Decision {
-    let at = |at| decide(pack, snapshot, &AccessRequest { person, resource, clause: clause.clone(), at });
+    let at = |at| {
+        decide(pack, snapshot, &AccessRequest { person, resource, clause: clause.clone(), at })
+    };
     let first = at(from);
     if first.outcome == Outcome::Deny {
         return first;

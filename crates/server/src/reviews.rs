@@ -50,16 +50,23 @@ impl Service {
     pub async fn open_review(&self, actor: &Actor, form: &ReviewForm) -> Result<ReviewView> {
         let now = self.now();
         if form.title.trim().is_empty() {
-            return Err(ServiceError::bad("title", "name the review, e.g. `Q4 2026 privileged access`"));
+            return Err(ServiceError::bad(
+                "title",
+                "name the review, e.g. `Q4 2026 privileged access`",
+            ));
         }
         let deadline = parse_time("deadline", &form.deadline)?;
         if deadline <= now {
-            return Err(ServiceError::bad("deadline", format!("{deadline} has passed; give a future date")));
+            return Err(ServiceError::bad(
+                "deadline",
+                format!("{deadline} has passed; give a future date"),
+            ));
         }
         if !actor.is_system() {
             let top = self.pack.org.units().iter().position(|u| u.parent.is_none());
             let top_id = top.map(|i| self.pack.org.units()[i].id.clone()).unwrap_or_default();
-            if !self.store.heads(&top_id, now.unix_seconds()).await?.iter().any(|h| h == actor.id()) {
+            if !self.store.heads(&top_id, now.unix_seconds()).await?.iter().any(|h| h == actor.id())
+            {
                 return Err(ServiceError::Forbidden(format!(
                     "only the head of {top_id} opens an access review"
                 )));
@@ -100,7 +107,12 @@ impl Service {
     }
 
     /// A reviewer confirms or revokes one grant of an open review.
-    pub async fn decide_review(&self, actor: &Actor, id: &str, decision: &ReviewDecision) -> Result<ReviewView> {
+    pub async fn decide_review(
+        &self,
+        actor: &Actor,
+        id: &str,
+        decision: &ReviewDecision,
+    ) -> Result<ReviewView> {
         if !["confirmed", "revoked"].contains(&decision.decision.as_str()) {
             return Err(ServiceError::bad("decision", "write confirmed or revoked"));
         }
@@ -203,6 +215,10 @@ impl Service {
     }
 
     async fn revocable(&self, grant: &str) -> Result<bool> {
-        Ok(self.store.grant(grant).await?.is_some_and(|g| g.status == "active" || g.status == "suspended"))
+        Ok(self
+            .store
+            .grant(grant)
+            .await?
+            .is_some_and(|g| g.status == "active" || g.status == "suspended"))
     }
 }

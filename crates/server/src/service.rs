@@ -137,11 +137,11 @@ impl Service {
             ServiceError::Store(StoreError::Event { kind: "state".into(), message: e.to_string() })
         };
         for &id in persons {
-            let person =
-                self.store.person(id).await?.ok_or_else(|| ServiceError::NotFound {
-                    what: "person",
-                    id: id.to_owned(),
-                })?;
+            let person = self
+                .store
+                .person(id)
+                .await?
+                .ok_or_else(|| ServiceError::NotFound { what: "person", id: id.to_owned() })?;
             let idx = builder
                 .person(PersonRecord {
                     id: &person.id,
@@ -175,10 +175,11 @@ impl Service {
         resource_ids.sort();
         resource_ids.dedup();
         for id in &resource_ids {
-            let r = self.store.resource(id).await?.ok_or_else(|| ServiceError::NotFound {
-                what: "resource",
-                id: id.clone(),
-            })?;
+            let r = self
+                .store
+                .resource(id)
+                .await?
+                .ok_or_else(|| ServiceError::NotFound { what: "resource", id: id.clone() })?;
             builder
                 .resource(ResourceRecord {
                     id: &r.id,
@@ -194,7 +195,9 @@ impl Service {
                 from: Timestamp::from_unix_seconds(g.valid_from),
                 until: g.valid_until.map(Timestamp::from_unix_seconds),
             };
-            builder.stored_grant(&g.person, &g.resource, &g.clause, period).map_err(inconsistent)?;
+            builder
+                .stored_grant(&g.person, &g.resource, &g.clause, period)
+                .map_err(inconsistent)?;
         }
         Ok((builder.finish(), indexes))
     }
@@ -252,8 +255,11 @@ impl Service {
             return Err(ServiceError::bad("person", format!("no person `{person}`")));
         }
         let secret = format!("bty_{}", hex::encode(rand::random::<[u8; 32]>()));
-        let body = serde_json::json!({ "id": new_id("K"), "person": person, "hash": token_hash(&secret) });
-        self.store.append(vec![self.event("token.issued", actor, body)], self.now().unix_seconds()).await?;
+        let body =
+            serde_json::json!({ "id": new_id("K"), "person": person, "hash": token_hash(&secret) });
+        self.store
+            .append(vec![self.event("token.issued", actor, body)], self.now().unix_seconds())
+            .await?;
         Ok(secret)
     }
 

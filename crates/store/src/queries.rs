@@ -162,20 +162,35 @@ macro_rules! rows {
 
 impl Store {
     pub async fn person(&self, id: &str) -> Result<Option<PersonRow>> {
-        let mut rows = rows!(self, PersonRow, "reading a person",
-            "SELECT id, name, port, email FROM personnel WHERE id = $1", id)?;
+        let mut rows = rows!(
+            self,
+            PersonRow,
+            "reading a person",
+            "SELECT id, name, port, email FROM personnel WHERE id = $1",
+            id
+        )?;
         Ok(rows.pop())
     }
 
     pub async fn persons(&self) -> Result<Vec<PersonRow>> {
-        rows!(self, PersonRow, "reading personnel", "SELECT id, name, port, email FROM personnel ORDER BY id")
+        rows!(
+            self,
+            PersonRow,
+            "reading personnel",
+            "SELECT id, name, port, email FROM personnel ORDER BY id"
+        )
     }
 
     /// A person's assignments, oldest first.
     pub async fn assignments(&self, person: &str) -> Result<Vec<AssignmentRow>> {
-        rows!(self, AssignmentRow, "reading assignments",
+        rows!(
+            self,
+            AssignmentRow,
+            "reading assignments",
             "SELECT person, unit, valid_from, valid_until, personnel_order, is_head, seq \
-             FROM assignments WHERE person = $1 ORDER BY valid_from", person)
+             FROM assignments WHERE person = $1 ORDER BY valid_from",
+            person
+        )
     }
 
     /// The people heading `unit` at `at`.
@@ -257,7 +272,8 @@ impl Store {
 
     /// Pending requests that expired by `now`.
     pub async fn requests_expired(&self, now: i64) -> Result<Vec<RequestRow>> {
-        let sql = format!("{REQUEST_COLUMNS} WHERE status = 'pending' AND expires <= $1 ORDER BY id");
+        let sql =
+            format!("{REQUEST_COLUMNS} WHERE status = 'pending' AND expires <= $1 ORDER BY id");
         rows!(self, RequestRow, "reading expired requests", &sql, now)
     }
 
@@ -280,14 +296,24 @@ impl Store {
     }
 
     pub async fn review(&self, id: &str) -> Result<Option<(ReviewRow, Vec<ReviewItemRow>)>> {
-        let Some(review) = rows!(self, ReviewRow, "reading a review",
-            "SELECT id, title, deadline, status, opened, seq FROM reviews WHERE id = $1", id)?.pop()
-        else {
+        let Some(review) = rows!(
+            self,
+            ReviewRow,
+            "reading a review",
+            "SELECT id, title, deadline, status, opened, seq FROM reviews WHERE id = $1",
+            id
+        )?
+        .pop() else {
             return Ok(None);
         };
-        let items = rows!(self, ReviewItemRow, "reading review items",
+        let items = rows!(
+            self,
+            ReviewItemRow,
+            "reading review items",
             "SELECT review, grant_id, reviewer, decision, decided_by, seq FROM review_items \
-             WHERE review = $1 ORDER BY grant_id", id)?;
+             WHERE review = $1 ORDER BY grant_id",
+            id
+        )?;
         Ok(Some((review, items)))
     }
 
@@ -300,9 +326,14 @@ impl Store {
 
     /// A person's notifications, newest first.
     pub async fn notifications(&self, recipient: &str) -> Result<Vec<NotificationRow>> {
-        rows!(self, NotificationRow, "reading notifications",
+        rows!(
+            self,
+            NotificationRow,
+            "reading notifications",
             "SELECT id, recipient, subject, body, created, status, attempts, last_error, seq \
-             FROM notifications WHERE recipient = $1 ORDER BY seq DESC", recipient)
+             FROM notifications WHERE recipient = $1 ORDER BY seq DESC",
+            recipient
+        )
     }
 
     /// Notifications not yet delivered that have been tried fewer than `max_attempts` times.

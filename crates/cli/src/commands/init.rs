@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use bantay_store::{create_key_file, public_key_hex, NewEvent, OpenMode, Store};
+use bantay_store::{create_key_file, public_key_hex, OpenMode, Store};
 
 use crate::output::Output;
 use crate::place::{runtime, Place};
@@ -34,28 +34,7 @@ pub fn run(args: &Args, place: &Place, output: Output) -> anyhow::Result<ExitCod
         }
         let key = create_key_file(place.key())?;
         let public = key.verifying_key();
-        // Parents before children, so every unit's parent is recorded before it.
-        let org = &pack.org;
-        let depth = |unit: &bantay_core::Unit| {
-            let (mut depth, mut parent) = (0, unit.parent);
-            while let Some(p) = parent {
-                parent = org.unit(p).parent;
-                depth += 1;
-            }
-            depth
-        };
-        let mut units: Vec<_> = org.units().iter().collect();
-        units.sort_by_key(|unit| depth(unit));
-        let unit_events = units
-            .into_iter()
-            .map(|unit| {
-                let mut body = serde_json::json!({ "id": unit.id, "name": unit.name });
-                if let Some(parent) = unit.parent {
-                    body["parent"] = org.unit(parent).id.clone().into();
-                }
-                NewEvent::new("unit.recorded", "system:init", now, body)
-            })
-            .collect();
+        let unit_events = bantay_server::unit_events(&pack, "system:init", now);
         let appended = match store.init(key, "system:init", now, unit_events).await {
             Ok(appended) => appended,
             Err(e) => {

@@ -6,6 +6,7 @@
 
 mod commands;
 mod ledger;
+mod lifecycle;
 
 use std::path::Path;
 use std::process::Command;

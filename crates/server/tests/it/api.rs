@@ -20,7 +20,13 @@ impl Api {
         Self { base, http: reqwest::Client::new() }
     }
 
-    async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let url = format!("{}{path}", self.base);
         let mut req = match method {
             "GET" => self.http.get(url),
@@ -51,9 +57,12 @@ async fn the_request_journey_over_http() {
 
     let (status, e) = api.call("POST", "/api/v1/requests", None, Some(body.clone())).await;
     assert_eq!(status, 401, "{e}");
-    let (status, _) = api.call("POST", "/api/v1/requests", Some("bty_forged"), Some(body.clone())).await;
+    let (status, _) =
+        api.call("POST", "/api/v1/requests", Some("bty_forged"), Some(body.clone())).await;
     assert_eq!(status, 401);
-    let (status, e) = api.call("POST", "/api/v1/requests", Some(&ana), Some(json!({"resource": "comms-os-0"}))).await;
+    let (status, e) = api
+        .call("POST", "/api/v1/requests", Some(&ana), Some(json!({"resource": "comms-os-0"})))
+        .await;
     assert_eq!((status, e["field"].as_str()), (400, Some("body")), "{e}");
     assert!(e["error"].as_str().unwrap().contains("missing field `clause`"), "{e}");
     let (status, e) = api.call("POST", "/api/v1/requests", Some(&ana), Some(json!({"resource": "comms-os-0", "clause": "1.2.4", "kind": "standing", "valid_until": "2026-12-31", "role": "root"}))).await;
@@ -66,22 +75,30 @@ async fn the_request_journey_over_http() {
     assert_eq!((status, r["status"].as_str()), (201, Some("pending")), "{r}");
     assert_eq!(w.size().await, size + 2, "the request and its notification");
     let id = r["id"].as_str().unwrap();
-    let (status, e) = api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&ana), None).await;
+    let (status, e) =
+        api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&ana), None).await;
     assert_eq!(status, 409, "self-approval: {e}");
-    let (status, e) = api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&director), None).await;
+    let (status, e) =
+        api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&director), None).await;
     assert_eq!(status, 403, "out of turn: {e}");
     let (status, inbox) = api.call("GET", "/api/v1/notifications", Some(&chief), None).await;
     assert_eq!(status, 200);
     assert!(inbox[0]["subject"].as_str().unwrap().contains(id), "{inbox}");
-    let (status, _) = api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&chief), None).await;
+    let (status, _) =
+        api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&chief), None).await;
     assert_eq!(status, 200);
-    let (status, r) = api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&director), None).await;
+    let (status, r) =
+        api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&director), None).await;
     assert_eq!((status, r["status"].as_str()), (200, Some("approved")), "{r}");
     let (status, grants) = api.call("GET", "/api/v1/persons/ANA/grants", Some(&ana), None).await;
-    assert_eq!((status, grants[0]["status"].as_str(), grants[0]["request"].as_str()), (200, Some("active"), Some(id)));
+    assert_eq!(
+        (status, grants[0]["status"].as_str(), grants[0]["request"].as_str()),
+        (200, Some("active"), Some(id))
+    );
     let (status, _) = api.call("GET", "/api/v1/requests/R-none", Some(&ana), None).await;
     assert_eq!(status, 404);
-    let (status, list) = api.call("GET", "/api/v1/requests?status=approved", Some(&ana), None).await;
+    let (status, list) =
+        api.call("GET", "/api/v1/requests?status=approved", Some(&ana), None).await;
     assert_eq!((status, list.as_array().unwrap().len()), (200, 1));
 }
 
@@ -93,8 +110,15 @@ async fn the_openapi_document_describes_every_route() {
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
     let paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
-    for path in ["/api/v1/requests", "/api/v1/requests/{id}/approve", "/api/v1/requests/{id}/withdraw",
-        "/api/v1/personnel-orders", "/api/v1/reviews/{id}/decisions", "/api/v1/notifications", "/api/v1/tasks/{id}/done"] {
+    for path in [
+        "/api/v1/requests",
+        "/api/v1/requests/{id}/approve",
+        "/api/v1/requests/{id}/withdraw",
+        "/api/v1/personnel-orders",
+        "/api/v1/reviews/{id}/decisions",
+        "/api/v1/notifications",
+        "/api/v1/tasks/{id}/done",
+    ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }
     assert_eq!(doc["components"]["securitySchemes"]["token"]["scheme"], "bearer");
@@ -102,7 +126,10 @@ async fn the_openapi_document_describes_every_route() {
     let text = doc.to_string();
     for reference in text.split("\"#/components/schemas/").skip(1) {
         let name = reference.split('"').next().unwrap();
-        assert!(doc["components"]["schemas"].get(name).is_some(), "{name} is referred to but not defined");
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{name} is referred to but not defined"
+        );
     }
     let (status, _) = api.call("GET", "/healthz", None, None).await;
     assert_eq!(status, 200);

@@ -51,7 +51,8 @@ impl Roles {
     async fn drop_all(&self) {
         let mut admin = Self::admin().await;
         for role in self.created.iter().rev() {
-            let _ = sqlx::query(&format!("DROP ROLE IF EXISTS \"{role}\"")).execute(&mut admin).await;
+            let _ =
+                sqlx::query(&format!("DROP ROLE IF EXISTS \"{role}\"")).execute(&mut admin).await;
         }
     }
 }
@@ -126,7 +127,8 @@ on_both_backends! {
 
 #[tokio::test]
 async fn an_unreachable_target_is_reported_not_fatal() {
-    let targets = Targets::parse(&["down=postgres://postgres@127.0.0.1:9/none".to_owned()]).unwrap();
+    let targets =
+        Targets::parse(&["down=postgres://postgres@127.0.0.1:9/none".to_owned()]).unwrap();
     let w = World::new(crate::Backend::Sqlite, targets).await;
     let r = w.service.reconcile("down").await.unwrap();
     assert!(r.errors.is_empty(), "no managed roles: nothing to ask the server");

@@ -20,7 +20,15 @@ impl SmtpServer {
         let maildir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
             // A path that does not exist yet: Python's Maildir then creates new/, cur/, tmp/.
             .arg(maildir.path().join("mail"))
             .stdout(Stdio::null())
@@ -43,7 +51,12 @@ impl SmtpServer {
     }
 
     fn mailer(&self) -> Mailer {
-        Mailer::new(&MailerConfig { relay: "127.0.0.1".into(), port: self.port, from: "Bantay <bantay@customs.example>".into() }).unwrap()
+        Mailer::new(&MailerConfig {
+            relay: "127.0.0.1".into(),
+            port: self.port,
+            from: "Bantay <bantay@customs.example>".into(),
+        })
+        .unwrap()
     }
 
     /// The messages received, as text.
@@ -101,7 +114,12 @@ async fn failed_deliveries_are_recorded_and_retried() {
     w.request("ANA", "comms-os-0", "1.2.4", "standing", "2026-12-31").await;
     // A relay that is not there: the failure is recorded, and tried again next time.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let down = Mailer::new(&MailerConfig { relay: "127.0.0.1".into(), port, from: "bantay@customs.example".into() }).unwrap();
+    let down = Mailer::new(&MailerConfig {
+        relay: "127.0.0.1".into(),
+        port,
+        from: "bantay@customs.example".into(),
+    })
+    .unwrap();
     let first = w.service.deliver(&down).await.unwrap();
     assert_eq!(first.sent, 0);
     assert!(first.failed[0].contains("SMTP"), "{first:?}");
@@ -119,6 +137,8 @@ async fn failed_deliveries_are_recorded_and_retried() {
     w.approve("DIR-TMS", &r.id).await.unwrap();
     let d = w.service.deliver(&smtp.mailer()).await.unwrap();
     assert!(d.failed.iter().any(|f| f.contains("no mail address on record for NOMAIL")), "{d:?}");
-    let e = Mailer::new(&MailerConfig { relay: "x".into(), port: 25, from: "not an address".into() }).unwrap_err();
+    let e =
+        Mailer::new(&MailerConfig { relay: "x".into(), port: 25, from: "not an address".into() })
+            .unwrap_err();
     assert!(e.to_string().starts_with("mail_from:"), "{e}");
 }

@@ -80,7 +80,10 @@ impl World {
         let pack = pack();
         let t0 = at("2025-01-01");
         let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
-        store.init(key.clone(), "system:test", t0, unit_events(&pack, "system:test", t0)).await.unwrap();
+        store
+            .init(key.clone(), "system:test", t0, unit_events(&pack, "system:test", t0))
+            .await
+            .unwrap();
         let clock = Arc::new(AtomicI64::new(at(START)));
         let reader = clock.clone();
         let service = Service::new(
@@ -97,7 +100,12 @@ impl World {
         let store = Store::open(&self.db.url(), OpenMode::Existing).await.unwrap();
         store.unlock(self.key.clone()).await.unwrap();
         let reader = self.clock.clone();
-        Service::new(Arc::new(store), pack(), Arc::new(move || reader.load(Ordering::SeqCst)), self.targets.clone())
+        Service::new(
+            Arc::new(store),
+            pack(),
+            Arc::new(move || reader.load(Ordering::SeqCst)),
+            self.targets.clone(),
+        )
     }
 
     /// The Bureau in small: the heads of MISTG, TMS, SMD, TSD, PSDS and SDD, three staff
@@ -169,7 +177,14 @@ impl World {
         self.service.assign(&self.operator(), &order).await.unwrap();
     }
 
-    pub async fn resource(&self, id: &str, kind: &str, class: &str, system: &str, target: Option<(&str, &str)>) {
+    pub async fn resource(
+        &self,
+        id: &str,
+        kind: &str,
+        class: &str,
+        system: &str,
+        target: Option<(&str, &str)>,
+    ) {
         let form = ResourceForm {
             id: id.into(),
             kind: kind.into(),
@@ -193,7 +208,15 @@ impl World {
     }
 
     /// A grant that existed before Bantay (imported), from and until Manila dates.
-    pub async fn legacy_grant(&self, id: &str, person: &str, resource: &str, clause: &str, from: &str, until: &str) {
+    pub async fn legacy_grant(
+        &self,
+        id: &str,
+        person: &str,
+        resource: &str,
+        clause: &str,
+        from: &str,
+        until: &str,
+    ) {
         self.import(vec![(
             "grant.recorded",
             json!({"id": id, "person": person, "resource": resource, "clause": clause,
@@ -202,7 +225,14 @@ impl World {
         .await;
     }
 
-    pub async fn request(&self, actor: &str, resource: &str, clause: &str, kind: &str, until: &str) -> RequestView {
+    pub async fn request(
+        &self,
+        actor: &str,
+        resource: &str,
+        clause: &str,
+        kind: &str,
+        until: &str,
+    ) -> RequestView {
         let form = RequestForm {
             person: None,
             resource: resource.into(),
@@ -214,7 +244,11 @@ impl World {
         self.service.submit(&Actor::person(actor), &form).await.unwrap()
     }
 
-    pub async fn approve(&self, actor: &str, id: &str) -> Result<RequestView, bantay_server::ServiceError> {
+    pub async fn approve(
+        &self,
+        actor: &str,
+        id: &str,
+    ) -> Result<RequestView, bantay_server::ServiceError> {
         self.service.approve(&Actor::person(actor), id).await
     }
 

@@ -33,7 +33,7 @@ on_both_backends! {
 
         w.set("2026-12-10T00:00:01");
         let swept = w.service.sweep().await.unwrap();
-        assert_eq!(swept.reviews_closed, [review.id.clone()]);
+        assert_eq!(swept.reviews_closed, std::slice::from_ref(&review.id));
         assert_eq!(swept.grants_revoked_by_review, ["G-ana-comms"]);
         let status = |person: &'static str, id: &'static str| {
             let service = w.service.clone();

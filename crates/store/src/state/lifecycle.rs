@@ -307,25 +307,45 @@ pub(crate) async fn apply(
             })?;
         }
         LifecycleChange::RequestApproved(a) => {
-            let n = execute!(tx, "approving a request",
+            let n = execute!(
+                tx,
+                "approving a request",
                 "UPDATE requests SET approved = approved + 1, \
                  status = CASE WHEN approved + 1 = steps THEN 'approved' ELSE status END, seq = $1 \
                  WHERE id = $2 AND status = 'pending' AND approved = $3 AND steps > $3",
-                seq, &a.id, a.step)?;
+                seq,
+                &a.id,
+                a.step
+            )?;
             none_changed("request.approved", n, || {
                 format!("body.step: request `{}` is not pending at step {}", a.id, a.step)
             })?;
-            execute!(tx, "recording an approval",
+            execute!(
+                tx,
+                "recording an approval",
                 "INSERT INTO approvals (request, step, unit, approver, time, digest, seq) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &a.id, a.step, &a.unit, &a.approver, time, &a.digest, seq)?;
+                &a.id,
+                a.step,
+                &a.unit,
+                &a.approver,
+                time,
+                &a.digest,
+                seq
+            )?;
         }
         LifecycleChange::RequestClosed { status, id, reasons } => {
             let reasons = reasons.as_ref().map(Value::to_string);
-            let n = execute!(tx, "closing a request",
+            let n = execute!(
+                tx,
+                "closing a request",
                 "UPDATE requests SET status = $1, reasons = COALESCE($2, reasons), seq = $3 \
                  WHERE id = $4 AND status = 'pending'",
-                *status, reasons, seq, id)?;
+                *status,
+                reasons,
+                seq,
+                id
+            )?;
             none_changed(&format!("request.{status}"), n, || {
                 format!("body.id: no pending request `{id}`")
             })?;
@@ -338,10 +358,16 @@ pub(crate) async fn apply(
             none_changed("task.opened", n, || format!("body.id: task `{}` exists already", t.id))?;
         }
         LifecycleChange::TaskDone(t) => {
-            let n = execute!(tx, "closing a task",
+            let n = execute!(
+                tx,
+                "closing a task",
                 "UPDATE tasks SET status = 'done', evidence = $1, done_by = $2, seq = $3 \
                  WHERE id = $4 AND status = 'open'",
-                &t.evidence, &t.by, seq, &t.id)?;
+                &t.evidence,
+                &t.by,
+                seq,
+                &t.id
+            )?;
             none_changed("task.done", n, || format!("body.id: no open task `{}`", t.id))?;
         }
         LifecycleChange::ReviewOpened(r) => {
@@ -349,7 +375,9 @@ pub(crate) async fn apply(
                 "INSERT INTO reviews (id, title, deadline, status, opened, seq) VALUES ($1, $2, $3, 'open', $4, $5) \
                  ON CONFLICT (id) DO NOTHING",
                 &r.id, &r.title, r.deadline, time, seq)?;
-            none_changed("review.opened", n, || format!("body.id: review `{}` exists already", r.id))?;
+            none_changed("review.opened", n, || {
+                format!("body.id: review `{}` exists already", r.id)
+            })?;
             for item in &r.items {
                 execute!(tx, "adding a review item",
                     "INSERT INTO review_items (review, grant_id, reviewer, decision, seq) VALUES ($1, $2, $3, 'pending', $4)",
@@ -357,17 +385,28 @@ pub(crate) async fn apply(
             }
         }
         LifecycleChange::ReviewDecided(d) => {
-            let n = execute!(tx, "deciding a review item",
+            let n = execute!(
+                tx,
+                "deciding a review item",
                 "UPDATE review_items SET decision = $1, decided_by = $2, seq = $3 \
                  WHERE review = $4 AND grant_id = $5 AND decision = 'pending' \
                  AND review IN (SELECT id FROM reviews WHERE status = 'open')",
-                &d.decision, &d.by, seq, &d.review, &d.grant)?;
+                &d.decision,
+                &d.by,
+                seq,
+                &d.review,
+                &d.grant
+            )?;
             none_changed("review.decided", n, || {
-                format!("body.grant: `{}` is not awaiting a decision in open review `{}`", d.grant, d.review)
+                format!(
+                    "body.grant: `{}` is not awaiting a decision in open review `{}`",
+                    d.grant, d.review
+                )
             })?;
         }
         LifecycleChange::ReviewClosed(r) => {
-            let n = execute!(tx, "closing a review",
+            let n =
+                execute!(tx, "closing a review",
                 "UPDATE reviews SET status = 'closed', seq = $1 WHERE id = $2 AND status = 'open'",
                 seq, &r.id)?;
             none_changed("review.closed", n, || format!("body.id: no open review `{}`", r.id))?;
@@ -392,16 +431,22 @@ pub(crate) async fn apply(
         }
         LifecycleChange::TokenIssued(t) => {
             if !exists(tx, "personnel", &t.person).await? {
-                return Err(refused("token.issued", format!("body.person: no person `{}`", t.person)));
+                return Err(refused(
+                    "token.issued",
+                    format!("body.person: no person `{}`", t.person),
+                ));
             }
             let n = execute!(tx, "issuing a token",
                 "INSERT INTO api_tokens (id, person, hash, created, seq) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT DO NOTHING",
                 &t.id, &t.person, &t.hash, time, seq)?;
-            none_changed("token.issued", n, || format!("body.id: token `{}` exists already", t.id))?;
+            none_changed("token.issued", n, || {
+                format!("body.id: token `{}` exists already", t.id)
+            })?;
         }
         LifecycleChange::TokenRevoked(t) => {
-            let n = execute!(tx, "revoking a token",
+            let n =
+                execute!(tx, "revoking a token",
                 "UPDATE api_tokens SET revoked = $1, seq = $2 WHERE id = $3 AND revoked IS NULL",
                 time, seq, &t.id)?;
             none_changed("token.revoked", n, || format!("body.id: no live token `{}`", t.id))?;

@@ -214,7 +214,8 @@ async fn append_at_refuses_a_decision_made_on_an_older_ledger(backend: Backend) 
     let db = database(backend).await;
     let (store, _) = ledger(&db).await;
     let size = store.size().await.unwrap();
-    let note = |text: &str| vec![NewEvent::new("ledger.note", "system:test", T0, json!({"text": text}))];
+    let note =
+        |text: &str| vec![NewEvent::new("ledger.note", "system:test", T0, json!({"text": text}))];
     store.append(note("someone else wrote first"), T0).await.unwrap();
     let e = store.append_at(size, note("decided on the older state"), T0).await.unwrap_err();
     assert!(

@@ -1,0 +1,77 @@
+//! `bantay serve`: the JSON API (with its OpenAPI document) and `/healthz` on one port,
+//! and the scheduler: every `--sweep-every` seconds it ends what ran out, enforces on the
+//! targets and mails what is queued.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use bantay_server::{router, Mailer, Service};
+
+use crate::place::Place;
+use crate::served::{open, report, ServiceOptions};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where to listen.
+    #[arg(long, env = "BANTAY_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Seconds between sweeps (expiry, reviews, enforcement, mail).
+    #[arg(long, default_value_t = 60)]
+    sweep_every: u64,
+}
+
+pub fn run(args: &Args, place: &Place, options: &ServiceOptions) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let service = open(place, options).await?;
+        let mailer = options.mailer()?;
+        let listener = tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| {
+            anyhow::anyhow!("cannot listen on {}: {e}; choose another with --listen", args.listen)
+        })?;
+        eprintln!(
+            "bantay serves {} at http://{}/api/v1 (OpenAPI at /api/v1/openapi.json); sweeping every {}s",
+            place.database().location(),
+            listener.local_addr()?,
+            args.sweep_every
+        );
+        tokio::spawn(scheduler(service.clone(), mailer, args.sweep_every.max(1)));
+        axum::serve(listener, router(service)).with_graceful_shutdown(shutdown()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Sweeps, then mails, forever; a failed round is logged and the next one tries again.
+async fn scheduler(service: Arc<Service>, mailer: Option<Mailer>, every: u64) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+    loop {
+        tick.tick().await;
+        match service.sweep().await {
+            Ok(s) => {
+                let ended = s.requests_expired.len()
+                    + s.grants_expired.len()
+                    + s.grants_revoked_by_review.len();
+                if ended > 0 {
+                    eprintln!(
+                        "sweep: {} grants expired, {} requests expired, {} revoked by review",
+                        s.grants_expired.len(),
+                        s.requests_expired.len(),
+                        s.grants_revoked_by_review.len()
+                    );
+                }
+                for r in s.reconciled.iter().filter(|r| !r.errors.is_empty()) {
+                    eprintln!("enforcement on {}: {}", r.target, r.errors.join("; "));
+                }
+            }
+            Err(e) => eprintln!("sweep failed: {}", report(&e)),
+        }
+        if let Some(mailer) = &mailer {
+            if let Err(e) = service.deliver(mailer).await {
+                eprintln!("mail delivery failed: {}", report(&e));
+            }
+        }
+    }
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}

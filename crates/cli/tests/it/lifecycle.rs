@@ -1,0 +1,231 @@
+//! The request journey through the binary, as the people of the order would run it:
+//! record people and a resource, ask, approve step by step, see the grant; a move that
+//! suspends it; refusals with their exit codes; `bantay serve` answering over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::bantay;
+
+/// Runs `bantay ARGS` in `dir` and insists on `code`.
+fn ok(dir: &std::path::Path, args: &[&str], code: i32) -> crate::Run {
+    let run = bantay(dir, args);
+    assert_eq!(run.code, code, "{run:?}");
+    run
+}
+
+#[test]
+fn request_approve_grant_and_realign_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"], 0);
+    for (id, unit, head) in [
+        ("DC", "MISTG", true),
+        ("DIR-TMS", "TMS", true),
+        ("CHIEF-SMD", "SMD", true),
+        ("ANA", "SMD", false),
+    ] {
+        ok(
+            d,
+            &[
+                "personnel",
+                "add",
+                "--id",
+                id,
+                "--name",
+                &format!("{id} Cruz"),
+                "--email",
+                &format!("{}@customs.example", id.to_lowercase()),
+            ],
+            0,
+        );
+        let mut args = vec![
+            "personnel",
+            "assign",
+            "--person",
+            id,
+            "--unit",
+            unit,
+            "--order",
+            "CPO-2025-0001",
+            "--effective",
+            "2025-01-02",
+        ];
+        if head {
+            args.push("--head");
+        }
+        ok(d, &args, 0);
+    }
+    ok(
+        d,
+        &[
+            "resources",
+            "add",
+            "--id",
+            "comms-os-0",
+            "--kind",
+            "host",
+            "--class",
+            "os",
+            "--system",
+            "COMMS",
+        ],
+        0,
+    );
+    let bad = ok(d, &["resources", "add", "--id", "x", "--kind", "spaceship", "--class", "os"], 2);
+    assert!(bad.stderr.contains("kind: `spaceship` is not a kind"), "{bad:?}");
+
+    let until = "2099-01-01";
+    let too_long = ok(
+        d,
+        &[
+            "request",
+            "submit",
+            "--as",
+            "ANA",
+            "--resource",
+            "comms-os-0",
+            "--clause",
+            "1.2.4",
+            "--until",
+            until,
+        ],
+        2,
+    );
+    assert!(
+        too_long.stderr.contains("valid_until: a standing grant runs at most 180 days"),
+        "{too_long:?}"
+    );
+    let not_hers = ok(
+        d,
+        &[
+            "personnel",
+            "assign",
+            "--as",
+            "ANA",
+            "--person",
+            "ANA",
+            "--unit",
+            "SDD",
+            "--order",
+            "X",
+            "--effective",
+            "2030-01-01",
+        ],
+        1,
+    );
+    assert!(not_hers.stderr.contains("does not head a unit"), "{not_hers:?}");
+
+    let submitted = ok(
+        d,
+        &[
+            "request",
+            "submit",
+            "--as",
+            "ANA",
+            "--resource",
+            "comms-os-0",
+            "--clause",
+            "1.2.4",
+            "--kind",
+            "just_in_time",
+            "--until",
+            &in_hours(4),
+            "--output",
+            "json",
+        ],
+        0,
+    );
+    let view: serde_json::Value = serde_json::from_str(&submitted.stdout).unwrap();
+    let id = view["id"].as_str().unwrap().to_owned();
+    assert_eq!(view["status"], "pending");
+
+    let own = ok(d, &["request", "approve", &id, "--as", "ANA"], 1);
+    assert!(own.stderr.contains("nobody approves their own request"), "{own:?}");
+    let show = ok(d, &["request", "show", &id], 0);
+    assert!(show.stdout.contains("step 1: awaits the head of SMD (CHIEF-SMD)"), "{show:?}");
+    ok(d, &["request", "approve", &id, "--as", "CHIEF-SMD"], 0);
+    let done = ok(d, &["request", "approve", &id, "--as", "DIR-TMS"], 0);
+    assert!(done.stdout.contains(": approved") && done.stdout.contains("grant G-"), "{done:?}");
+    let grants = ok(d, &["grants", "list", "--person", "ANA"], 0);
+    assert!(grants.stdout.contains("active    comms-os-0 under 1.2.4"), "{grants:?}");
+    let inbox = ok(d, &["notifications", "list", "--person", "CHIEF-SMD"], 0);
+    assert!(inbox.stdout.contains(&format!("Approve {id}")), "{inbox:?}");
+
+    // A move to SDD suspends the os grant at once and opens a revocation task.
+    let moved = ok(
+        d,
+        &[
+            "personnel",
+            "assign",
+            "--as",
+            "DC",
+            "--person",
+            "ANA",
+            "--unit",
+            "SDD",
+            "--order",
+            "CPO-2026-0142",
+            "--effective",
+            "2026-01-01",
+        ],
+        0,
+    );
+    assert!(moved.stdout.contains("CPO-2026-0142: ANA moves from SMD to SDD"), "{moved:?}");
+    assert!(
+        moved.stdout.contains("suspended G-")
+            && moved.stdout.contains("is a duty of SMD, and ANA is in SDD"),
+        "{moved:?}"
+    );
+    let tasks = ok(d, &["tasks", "list"], 0);
+    let task = tasks.stdout.split_whitespace().next().unwrap().to_owned();
+    ok(d, &["tasks", "done", &task, "--as", "CHIEF-SMD", "--evidence", "ticket OPS-7"], 0);
+    assert!(ok(d, &["grants", "list", "--person", "ANA"], 0).stdout.contains("revoked"));
+    let expire = ok(d, &["grants", "expire"], 0);
+    assert!(expire.stdout.starts_with("expired: 0 requests, 0 grants"), "{expire:?}");
+    let verify = ok(d, &["ledger", "verify", "--state"], 0);
+    assert!(verify.stdout.contains("replay"), "{verify:?}");
+}
+
+fn in_hours(hours: i64) -> String {
+    #[allow(clippy::disallowed_methods)]
+    // the test needs today's date for a period that is valid now
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+        as i64;
+    bantay_core::Timestamp::from_unix_seconds(now + hours * 3600).to_string()
+}
+
+#[test]
+fn serve_answers_with_the_api_and_its_openapi_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"], 0);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bantay"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(d)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(child.stderr.take().unwrap()).read_line(&mut banner).unwrap();
+    assert!(banner.contains(&format!("http://127.0.0.1:{port}/api/v1")), "{banner}");
+    let get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        std::io::Write::write_all(
+            &mut stream,
+            format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut out).unwrap();
+        out
+    };
+    assert!(get("/healthz").starts_with("HTTP/1.0 200"));
+    let doc = get("/api/v1/openapi.json");
+    assert!(doc.contains("\"/api/v1/requests/{id}/approve\""), "{doc}");
+    let unauthenticated = get("/api/v1/requests");
+    assert!(unauthenticated.starts_with("HTTP/1.0 401"), "{unauthenticated}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
