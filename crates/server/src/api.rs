@@ -265,6 +265,38 @@ async fn inbox(
     ))
 }
 
+/// A revocation task.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskView {
+    pub id: String,
+    pub grant: String,
+    pub reason: String,
+    pub due: String,
+    /// `open` or `done`.
+    pub status: String,
+    pub evidence: Option<String>,
+    pub done_by: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "grants",
+    responses((status = 200, description = "Revocation tasks, open ones first", body = Vec<TaskView>), (status = 401, body = ErrorBody)))]
+async fn tasks(State(s): State<AppState>, _caller: Caller) -> ApiResult<Vec<TaskView>> {
+    let rows = s.store().tasks().await.map_err(ServiceError::from)?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|t| TaskView {
+                id: t.id,
+                grant: t.grant_id,
+                reason: t.reason,
+                due: time(t.due),
+                status: t.status,
+                evidence: t.evidence,
+                done_by: t.done_by,
+            })
+            .collect(),
+    ))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskDoneForm {
@@ -309,9 +341,9 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Bantay", description = "Privileged-access governance for CMO 04-2019: requests, approvals, grants, realignment, reviews."),
-    paths(submit, list_requests, show_request, approve, withdraw, grants, personnel_order, open_review, show_review, decide_review, inbox, task_done),
+    paths(submit, list_requests, show_request, approve, withdraw, grants, personnel_order, open_review, show_review, decide_review, inbox, tasks, task_done),
     components(schemas(ErrorBody, RequestForm, RequestView, ReasonView, ApprovalView, GrantView, AssignmentForm, MoverReport, MovedGrant,
-        ReviewForm, ReviewDecision, ReviewView, ReviewItemView, NotificationView, TaskDoneForm, Swept, Reconciled)),
+        ReviewForm, ReviewDecision, ReviewView, ReviewItemView, NotificationView, TaskView, TaskDoneForm, Swept, Reconciled)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -336,6 +368,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/reviews/{id}", get(show_review))
         .route("/api/v1/reviews/{id}/decisions", post(decide_review))
         .route("/api/v1/notifications", get(inbox))
+        .route("/api/v1/tasks", get(tasks))
         .route("/api/v1/tasks/{id}/done", post(task_done))
         .with_state(service)
 }

@@ -40,11 +40,15 @@ pub fn run(args: &Args, place: &Place, options: &ServiceOptions) -> anyhow::Resu
     })
 }
 
-/// Sweeps, then mails, forever; a failed round is logged and the next one tries again.
+/// Sweeps, then mails, forever: every `every` seconds, and sooner when something ends
+/// before that (a grant ending at 14:00 ends at 14:00, not up to a minute later). A failed
+/// round is logged and the next one tries again.
 async fn scheduler(service: Arc<Service>, mailer: Option<Mailer>, every: u64) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
     loop {
-        tick.tick().await;
+        let now = service.now().unix_seconds();
+        let due = service.store().next_due(now).await.ok().flatten();
+        let wait = due.map_or(every as i64, |d| (d - now).clamp(0, every as i64));
+        tokio::time::sleep(std::time::Duration::from_secs(wait as u64)).await;
         match service.sweep().await {
             Ok(s) => {
                 let ended = s.requests_expired.len()

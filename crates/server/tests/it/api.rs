@@ -133,4 +133,16 @@ async fn the_openapi_document_describes_every_route() {
     }
     let (status, _) = api.call("GET", "/healthz", None, None).await;
     assert_eq!(status, 200);
+
+    // An independent validator (openapi-spec-validator, which scripts/test installs).
+    let file = w.db.dir().join("openapi.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("python3 is needed to validate the OpenAPI document: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("No module named"), "install it: pip install openapi-spec-validator (scripts/test does)\n{stderr}");
+    assert!(out.status.success(), "{}\n{stderr}", String::from_utf8_lossy(&out.stdout));
 }

@@ -122,6 +122,8 @@ on_both_backends! {
         let g = w.service.grants_of(&ana).await.unwrap().into_iter().find(|g| g.id == "G-legacy").unwrap();
         assert_eq!(g.status, "revoked");
         roles.drop_all().await;
+        // Replaying the ledger rebuilds exactly the live state.
+        assert_eq!(w.service.store().replay_differences().await.unwrap(), Vec::<String>::new());
     }
 }
 

@@ -61,6 +61,8 @@ on_both_backends! {
         assert_eq!(g.status, "revoked");
         let e = w.service.complete_task(&Actor::person("CHIEF-SMD"), &task, "again").await.unwrap_err();
         assert!(e.to_string().contains("done already"), "{e}");
+        // Replaying the ledger rebuilds exactly the live state.
+        assert_eq!(w.service.store().replay_differences().await.unwrap(), Vec::<String>::new());
     }
 
     async fn personnel_orders_need_authority_over_both_units(backend) {

@@ -57,6 +57,8 @@ on_both_backends! {
         assert_eq!(events.iter().filter(|e| e["kind"] == "request.approved").map(|e| e["actor"].as_str().unwrap()).collect::<Vec<_>>(), ["CHIEF-SMD", "DIR-TMS", "DC"]);
         // Requester is told.
         assert!(w.service.inbox("ANA").await.unwrap().iter().any(|n| n.subject.contains("approved")));
+        // Replaying the ledger rebuilds exactly the live state.
+        assert_eq!(w.service.store().replay_differences().await.unwrap(), Vec::<String>::new());
     }
 
     async fn nobody_approves_their_own_request(backend) {

@@ -20,6 +20,8 @@ on_both_backends! {
         // Ends before the deadline: not standing, not reviewed.
         assert_eq!(who, [("G-ana-comms", "CHIEF-SMD"), ("G-ana-os", "CHIEF-SMD"), ("G-ben-db", "CHIEF-SDD")]);
         assert!(w.service.inbox("CHIEF-SDD").await.unwrap()[0].subject.contains(&review.id));
+        // The scheduler wakes for the first thing to end: G-short, before the deadline.
+        assert_eq!(w.service.store().next_due(w.now()).await.unwrap(), Some(crate::at("2026-12-03")));
 
         let confirm = |grant: &str, decision: &str| ReviewDecision { grant: grant.into(), decision: decision.into() };
         let e = w.service.decide_review(&Actor::person("CHIEF-SDD"), &review.id, &confirm("G-ana-os", "confirmed")).await.unwrap_err();
@@ -47,5 +49,7 @@ on_both_backends! {
         let revoked = events.iter().find(|e| e["kind"] == "grant.revoked" && e["body"]["id"] == "G-ana-comms").unwrap();
         assert!(revoked["body"]["reason"].as_str().unwrap().contains("not confirmed in review"), "{revoked}");
         assert_eq!(w.service.review(&review.id).await.unwrap().status, "closed");
+        // Replaying the ledger rebuilds exactly the live state.
+        assert_eq!(w.service.store().replay_differences().await.unwrap(), Vec::<String>::new());
     }
 }
