@@ -3,6 +3,7 @@
 pub mod explain;
 pub mod generate;
 pub mod grants;
+pub mod import;
 pub mod init;
 pub mod ledger;
 pub mod personnel;

@@ -57,6 +57,10 @@ enum Command {
     #[command(subcommand)]
     Demo(DemoCommand),
 
+    /// Record an organisation's records in the ledger.
+    #[command(subcommand)]
+    Import(ImportCommand),
+
     /// Ask for privileged access, approve, withdraw and look at requests (4.1, 4.2).
     #[command(subcommand)]
     Request(commands::request::RequestCommand),
@@ -129,6 +133,16 @@ enum PolicyCommand {
 enum DemoCommand {
     /// Write a realistic synthetic organisation as snapshot files.
     Generate(commands::generate::Args),
+    /// Record the demo organisation in the ledger (after `bantay init`), with a head for
+    /// each unit and mail addresses, ready for requests and approvals.
+    Seed(commands::import::SeedArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Record a snapshot directory (persons, assignments, resources, grants as CSV or
+    /// JSON lines) in the ledger, all or nothing.
+    Snapshot { dir: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -148,6 +162,12 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(&args, &cli.place, cli.output),
         Command::Ledger(command) => commands::ledger::run(&command, &cli.place, cli.output),
         Command::Demo(DemoCommand::Generate(args)) => commands::generate::run(&args, cli.output),
+        Command::Demo(DemoCommand::Seed(args)) => {
+            commands::import::seed(&args, &cli.place, &cli.service, cli.output)
+        }
+        Command::Import(ImportCommand::Snapshot { dir }) => {
+            commands::import::snapshot(&dir, &cli.place, &cli.service, cli.output)
+        }
         Command::Request(c) => commands::request::run(&c, &cli.place, &cli.service, cli.output),
         Command::Grants(c) => commands::grants::run(&c, &cli.place, &cli.service, cli.output),
         Command::Personnel(c) => commands::personnel::run(&c, &cli.place, &cli.service, cli.output),

@@ -73,6 +73,10 @@ pub(crate) struct PersonAssigned {
     /// The order names the person head of the unit (they approve for it).
     #[serde(default)]
     head: bool,
+    /// An additional designation: the person's other assignments go on (records
+    /// imported as they are say so too). Without it, the order moves the person.
+    #[serde(default)]
+    concurrent: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -318,14 +322,16 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
                     "body.valid_until: must be after valid_from".into(),
                 ));
             }
-            dispatch_tx!(tx, c => sqlx::query(
-                "UPDATE assignments SET valid_until = $1, seq = $2 \
-                 WHERE person = $3 AND valid_until IS NULL AND valid_from < $1")
-                .bind(a.valid_from).bind(seq).bind(&a.person).execute(c).await.map(|r| r.rows_affected()))
-            .doing("ending the previous assignment")?;
+            if !a.concurrent {
+                dispatch_tx!(tx, c => sqlx::query(
+                    "UPDATE assignments SET valid_until = $1, seq = $2 \
+                     WHERE person = $3 AND valid_until IS NULL AND valid_from < $1")
+                    .bind(a.valid_from).bind(seq).bind(&a.person).execute(c).await.map(|r| r.rows_affected()))
+                .doing("ending the previous assignment")?;
+            }
             let inserted = dispatch_tx!(tx, c => sqlx::query(
                 "INSERT INTO assignments (person, unit, valid_from, valid_until, personnel_order, is_head, seq) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person, valid_from) DO NOTHING")
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person, unit, valid_from) DO NOTHING")
                 .bind(&a.person).bind(&a.unit).bind(a.valid_from).bind(a.valid_until).bind(&a.order)
                 .bind(i32::from(a.head)).bind(seq)
                 .execute(c).await.map(|r| r.rows_affected()))
@@ -334,8 +340,8 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
                 return Err(refused(
                     "person.assigned",
                     format!(
-                        "`{}` already has an assignment from {}; a later order must start later",
-                        a.person, a.valid_from
+                        "`{}` already has an assignment to {} from {}; a later order must start later",
+                        a.person, a.unit, a.valid_from
                     ),
                 ));
             }
@@ -530,7 +536,7 @@ pub(crate) async fn state_rows_in(tx: &mut Tx) -> Result<Vec<String>> {
     const QUERIES: &[&str] = &[
         "SELECT 'unit', id, name, parent, CAST(seq AS TEXT), NULL, NULL, NULL FROM units ORDER BY id",
         "SELECT 'person', id, name, port, CAST(seq AS TEXT), email, NULL, NULL FROM personnel ORDER BY id",
-        "SELECT 'assignment', person, unit, CAST(valid_from AS TEXT), CAST(valid_until AS TEXT), personnel_order, CAST(seq AS TEXT), CAST(is_head AS TEXT) FROM assignments ORDER BY person, valid_from",
+        "SELECT 'assignment', person, unit, CAST(valid_from AS TEXT), CAST(valid_until AS TEXT), personnel_order, CAST(seq AS TEXT), CAST(is_head AS TEXT) FROM assignments ORDER BY person, valid_from, unit",
         "SELECT 'resource', id, kind, class, system, port, CAST(seq AS TEXT), target || ' ' || target_role FROM resources ORDER BY id",
         "SELECT 'grant', id, person || ' ' || resource || ' ' || clause, CAST(valid_from AS TEXT), CAST(valid_until AS TEXT), status, CAST(seq AS TEXT), request FROM grants ORDER BY id",
         "SELECT 'request', id, requester || ' ' || person || ' ' || resource || ' ' || clause || ' ' || kind, CAST(valid_from AS TEXT) || ' ' || CAST(valid_until AS TEXT), status || ' ' || chain || ' ' || CAST(approved AS TEXT), reasons, CAST(expires AS TEXT), CAST(seq AS TEXT) FROM requests ORDER BY id",

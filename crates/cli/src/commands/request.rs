@@ -112,7 +112,8 @@ fn print_view(v: &RequestView) {
     for r in &v.reasons {
         println!("  {:<7} {}", r.effect, r.message);
     }
-    for s in &v.steps {
+    // A refused request has no approvals to wait for.
+    for s in v.steps.iter().filter(|_| v.status != "refused") {
         match (&s.approver, &s.time) {
             (Some(who), Some(when)) => {
                 println!("  step {}: {} approved for {} at {when}", s.step, who, s.unit)

@@ -229,3 +229,64 @@ fn serve_answers_with_the_api_and_its_openapi_document() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn the_demo_seeds_atomically_and_bad_records_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"], 0);
+    let demo = crate::root().join("demo");
+    let demo = demo.to_str().unwrap();
+    let size = |d: &std::path::Path| -> u64 {
+        let head = ok(d, &["ledger", "head", "--output", "json"], 0);
+        serde_json::from_str::<serde_json::Value>(&head.stdout).unwrap()["size"].as_u64().unwrap()
+    };
+
+    // A snapshot with one bad line: named by file and line, nothing recorded.
+    let broken = tempfile::tempdir().unwrap();
+    for table in ["persons", "assignments", "resources", "grants"] {
+        std::fs::copy(format!("{demo}/{table}.csv"), broken.path().join(format!("{table}.csv")))
+            .unwrap();
+    }
+    let grants = broken.path().join("grants.csv");
+    let mut text = std::fs::read_to_string(&grants).unwrap();
+    text.push_str("P0000000,cps-os-0,1.2.4,2026-13-01,\n");
+    std::fs::write(&grants, text).unwrap();
+    let before = size(d);
+    let bad = ok(d, &["import", "snapshot", broken.path().to_str().unwrap()], 2);
+    assert!(bad.stderr.contains("grants.csv:1365: field `valid_from`"), "{bad:?}");
+    assert_eq!(size(d), before);
+
+    let seeded = ok(d, &["demo", "seed", "--dir", demo], 0);
+    assert!(
+        seeded
+            .stdout
+            .contains("recorded 150 persons, 159 personnel orders, 200 resources and 1363 grants"),
+        "{seeded:?}"
+    );
+    assert!(seeded.stdout.contains("head of SMD    P0000005"), "{seeded:?}");
+    let after = size(d);
+    // Again: the records are there already, so the whole batch is refused.
+    let again = ok(d, &["demo", "seed", "--dir", demo], 2);
+    assert!(again.stderr.contains("already has an assignment"), "{again:?}");
+    assert_eq!(size(d), after);
+    let request = ok(
+        d,
+        &[
+            "request",
+            "submit",
+            "--as",
+            "P0000010",
+            "--resource",
+            "cps-os-0",
+            "--clause",
+            "1.2.4",
+            "--kind",
+            "just_in_time",
+            "--until",
+            &in_hours(4),
+        ],
+        0,
+    );
+    assert!(request.stdout.contains("step 1: awaits the head of SMD (P0000005)"), "{request:?}");
+}

@@ -143,6 +143,9 @@ async fn the_openapi_document_describes_every_route() {
         .output()
         .unwrap_or_else(|e| panic!("python3 is needed to validate the OpenAPI document: {e}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("No module named"), "install it: pip install openapi-spec-validator (scripts/test does)\n{stderr}");
+    assert!(
+        !stderr.contains("No module named"),
+        "install it: pip install openapi-spec-validator (scripts/test does)\n{stderr}"
+    );
     assert!(out.status.success(), "{}\n{stderr}", String::from_utf8_lossy(&out.stdout));
 }

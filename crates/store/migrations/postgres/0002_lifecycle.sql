@@ -2,7 +2,12 @@
 -- units, where a resource's access is enforced, and requests, approvals, grant states,
 -- tasks, reviews, notifications and API tokens.
 ALTER TABLE personnel ADD COLUMN email TEXT;
+-- Assignments gain the head of a unit, and a person may hold concurrent assignments
+-- (a designation beside their post): one row per person, unit and start.
 ALTER TABLE assignments ADD COLUMN is_head INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assignments DROP CONSTRAINT assignments_pkey;
+ALTER TABLE assignments ADD PRIMARY KEY (person, unit, valid_from);
+CREATE INDEX assignments_by_unit ON assignments (unit, is_head);
 ALTER TABLE resources ADD COLUMN target TEXT;
 ALTER TABLE resources ADD COLUMN target_role TEXT;
 

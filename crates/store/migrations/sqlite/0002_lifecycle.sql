@@ -2,7 +2,24 @@
 -- units, where a resource's access is enforced, and requests, approvals, grant states,
 -- tasks, reviews, notifications and API tokens.
 ALTER TABLE personnel ADD COLUMN email TEXT;
-ALTER TABLE assignments ADD COLUMN is_head INTEGER NOT NULL DEFAULT 0;
+
+-- Assignments gain the head of a unit, and a person may hold concurrent assignments
+-- (a designation beside their post): one row per person, unit and start.
+CREATE TABLE assignments_v2 (
+    person          TEXT NOT NULL REFERENCES personnel (id),
+    unit            TEXT NOT NULL REFERENCES units (id),
+    valid_from      INTEGER NOT NULL,
+    valid_until     INTEGER,
+    personnel_order TEXT NOT NULL,
+    is_head         INTEGER NOT NULL DEFAULT 0,
+    seq             INTEGER NOT NULL,
+    PRIMARY KEY (person, unit, valid_from)
+);
+INSERT INTO assignments_v2 (person, unit, valid_from, valid_until, personnel_order, seq)
+    SELECT person, unit, valid_from, valid_until, personnel_order, seq FROM assignments;
+DROP TABLE assignments;
+ALTER TABLE assignments_v2 RENAME TO assignments;
+CREATE INDEX assignments_by_unit ON assignments (unit, is_head);
 ALTER TABLE resources ADD COLUMN target TEXT;
 ALTER TABLE resources ADD COLUMN target_role TEXT;
 
