@@ -368,13 +368,15 @@ impl Store {
         rows!(self, GrantRow, "reading grants about to end", &sql, now, by)
     }
 
-    /// The earliest moment after `now` when something ends: a grant in force, a pending
-    /// request or an open review. The scheduler wakes then, so expiry is on time.
+    /// The earliest moment after `now` when something starts or ends: a grant (to be
+    /// enforced from its start, ended at its end), a pending request or an open review.
+    /// The scheduler wakes then, so expiry and enforcement are on time.
     pub async fn next_due(&self, now: i64) -> Result<Option<i64>> {
         dispatch_pool!(&self.database().pool, pool => {
             sqlx::query_scalar::<_, Option<i64>>(
                 "SELECT MIN(t) FROM ( \
                  SELECT MIN(valid_until) AS t FROM grants WHERE status IN ('active', 'suspended') AND valid_until > $1 \
+                 UNION ALL SELECT MIN(valid_from) FROM grants WHERE status = 'active' AND valid_from > $1 \
                  UNION ALL SELECT MIN(expires) FROM requests WHERE status = 'pending' AND expires > $1 \
                  UNION ALL SELECT MIN(deadline) FROM reviews WHERE status = 'open' AND deadline > $1) due")
                 .bind(now).fetch_one(pool).await
