@@ -73,6 +73,18 @@ pub async fn open(place: &Place, options: &ServiceOptions) -> anyhow::Result<Arc
     Ok(Arc::new(Service::new(Arc::new(store), Arc::new(pack), clock, targets)))
 }
 
+/// The value of a service call; on its error, returns from the enclosing command with the
+/// exit code that error earns (see [`failed`]).
+macro_rules! or_exit {
+    ($call:expr) => {
+        match $call {
+            Ok(value) => value,
+            Err(e) => return Ok($crate::served::failed(&e)),
+        }
+    };
+}
+pub(crate) use or_exit;
+
 /// Prints a service error and gives its exit code: 1 when the order or Bantay's rules
 /// refuse, 2 when the input is wrong or something is missing or broken.
 pub fn failed(error: &ServiceError) -> ExitCode {

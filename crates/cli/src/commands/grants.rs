@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use crate::output::Output;
 use crate::place::{runtime, Place};
-use crate::served::{failed, open, print_json, ServiceOptions};
+use crate::served::{open, or_exit, print_json, ServiceOptions};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum GrantsCommand {
@@ -37,10 +37,7 @@ pub fn run(
         let service = open(place, options).await?;
         match command {
             GrantsCommand::List { person } => {
-                let grants = match service.grants_of(person).await {
-                    Ok(g) => g,
-                    Err(e) => return Ok(failed(&e)),
-                };
+                let grants = or_exit!(service.grants_of(person).await);
                 if output == Output::Json {
                     print_json(&grants)?;
                 } else {
@@ -60,10 +57,7 @@ pub fn run(
                 Ok(ExitCode::SUCCESS)
             }
             GrantsCommand::Expire => {
-                let swept = match service.sweep().await {
-                    Ok(s) => s,
-                    Err(e) => return Ok(failed(&e)),
-                };
+                let swept = or_exit!(service.sweep().await);
                 if output == Output::Json {
                     print_json(&swept)?;
                 } else {
@@ -82,10 +76,7 @@ pub fn run(
             }
             GrantsCommand::Enforce { target } => {
                 let done = match target {
-                    Some(t) => match service.reconcile(t).await {
-                        Ok(r) => vec![r],
-                        Err(e) => return Ok(failed(&e)),
-                    },
+                    Some(t) => vec![or_exit!(service.reconcile(t).await)],
                     None => service.reconcile_all().await,
                 };
                 if output == Output::Json {

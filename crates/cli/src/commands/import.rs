@@ -9,7 +9,7 @@ use bantay_server::SnapshotImport;
 
 use crate::output::Output;
 use crate::place::{runtime, Place};
-use crate::served::{failed, open, print_json, ServiceOptions};
+use crate::served::{open, or_exit, print_json, ServiceOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct SeedArgs {
@@ -51,15 +51,9 @@ fn record(
     let snapshot = load_snapshot(&SnapshotFiles::in_dir(dir)?, &pack)?;
     runtime()?.block_on(async {
         let service = open(place, options).await?;
-        let done = match service.import_snapshot(&options.actor(), &snapshot, &how).await {
-            Ok(d) => d,
-            Err(e) => return Ok(failed(&e)),
-        };
+        let done = or_exit!(service.import_snapshot(&options.actor(), &snapshot, &how).await);
         // Grants the records show as ended are marked so at once.
-        let swept = match service.sweep().await {
-            Ok(s) => s,
-            Err(e) => return Ok(failed(&e)),
-        };
+        let swept = or_exit!(service.sweep().await);
         if output == Output::Json {
             print_json(&done)?;
         } else {

@@ -7,7 +7,7 @@ use bantay_server::{AssignmentForm, PersonForm, ResourceForm};
 
 use crate::output::Output;
 use crate::place::{runtime, Place};
-use crate::served::{failed, open, print_json, ServiceOptions};
+use crate::served::{open, or_exit, print_json, ServiceOptions};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum PersonnelCommand {
@@ -83,9 +83,7 @@ pub fn run(
                     port: port.clone(),
                     email: email.clone(),
                 };
-                if let Err(e) = service.record_person(&actor, &form).await {
-                    return Ok(failed(&e));
-                }
+                or_exit!(service.record_person(&actor, &form).await);
                 println!("recorded {id}");
             }
             PersonnelCommand::Assign { person, unit, order, effective, head } => {
@@ -96,10 +94,7 @@ pub fn run(
                     effective: effective.clone(),
                     head: *head,
                 };
-                let report = match service.assign(&actor, &form).await {
-                    Ok(r) => r,
-                    Err(e) => return Ok(failed(&e)),
-                };
+                let report = or_exit!(service.assign(&actor, &form).await);
                 if output == Output::Json {
                     print_json(&report)?;
                 } else {
@@ -152,9 +147,7 @@ pub fn add_resource(
             target: args.target.clone(),
             target_role: args.role.clone(),
         };
-        if let Err(e) = service.record_resource(&options.actor(), &form).await {
-            return Ok(failed(&e));
-        }
+        or_exit!(service.record_resource(&options.actor(), &form).await);
         println!("recorded {}", args.id);
         Ok(ExitCode::SUCCESS)
     })

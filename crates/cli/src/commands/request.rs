@@ -6,7 +6,7 @@ use bantay_server::{RequestForm, RequestView};
 
 use crate::output::Output;
 use crate::place::{runtime, Place};
-use crate::served::{failed, open, print_json, ServiceOptions};
+use crate::served::{open, or_exit, print_json, ServiceOptions};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum RequestCommand {
@@ -72,10 +72,7 @@ pub fn run(
             RequestCommand::Show { id } => service.view(id).await.map(|v| vec![v]),
             RequestCommand::List { status } => service.requests(status.as_deref()).await,
         };
-        let views = match views {
-            Ok(views) => views,
-            Err(e) => return Ok(failed(&e)),
-        };
+        let views = or_exit!(views);
         match (output, command) {
             (Output::Json, RequestCommand::List { .. }) => print_json(&views)?,
             (Output::Json, _) => print_json(&views[0])?,

@@ -7,7 +7,7 @@ use bantay_server::{ReviewDecision, ReviewForm, ReviewView};
 
 use crate::output::Output;
 use crate::place::{runtime, Place};
-use crate::served::{failed, open, print_json, ServiceOptions};
+use crate::served::{failed, open, or_exit, print_json, ServiceOptions};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ReviewCommand {
@@ -89,10 +89,10 @@ pub fn review(
             }
             ReviewCommand::Show { id } => service.review(id).await,
         };
-        match view {
-            Ok(v) if output == Output::Json => print_json(&v)?,
-            Ok(v) => print_review(&v),
-            Err(e) => return Ok(failed(&e)),
+        let view = or_exit!(view);
+        match output {
+            Output::Json => print_json(&view)?,
+            Output::Text => print_review(&view),
         }
         Ok(ExitCode::SUCCESS)
     })
@@ -126,9 +126,7 @@ pub fn tasks(
                 }
             }
             TasksCommand::Done { id, evidence } => {
-                if let Err(e) = service.complete_task(&options.actor(), id, evidence).await {
-                    return Ok(failed(&e));
-                }
+                or_exit!(service.complete_task(&options.actor(), id, evidence).await);
                 println!("{id} done; its grant is revoked");
             }
         }
