@@ -226,8 +226,16 @@ impl Service {
                 };
                 let stop = effective.max(now);
                 for seen in reexamine(&self.pack, &snapshot, persons[0], effective) {
-                    // Snapshot grants are loaded in the order of the person's grant rows.
-                    let Some(row) = rows.get(seen.grant).filter(|r| r.status == "active") else { continue };
+                    // The snapshot's grants are the person's grant rows, in the same order
+                    // (both read within this attempt; had they differed, the ledger moved and
+                    // the append is refused). Checked all the same.
+                    let g = &snapshot.grants[seen.grant];
+                    let Some(row) = rows
+                        .get(seen.grant)
+                        .filter(|r| r.status == "active" && r.valid_from == g.period.from.unix_seconds())
+                    else {
+                        continue;
+                    };
                     let reason: Vec<&str> = seen.decision.reasons.iter().map(|r| r.message.as_str()).collect();
                     let reason = reason.join("; ");
                     if seen.keep {
@@ -355,10 +363,8 @@ impl Service {
             .decided(|_| async {
                 let task = self
                     .store
-                    .tasks()
+                    .task(id)
                     .await?
-                    .into_iter()
-                    .find(|t| t.id == id)
                     .ok_or_else(|| ServiceError::NotFound { what: "task", id: id.to_owned() })?;
                 if task.status != "open" {
                     return Ok((Vec::new(), Err(ServiceError::Refused(format!("{id} is done already")))));

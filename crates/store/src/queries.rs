@@ -289,6 +289,12 @@ impl Store {
             "SELECT id, grant_id, reason, due, status, evidence, done_by, seq FROM tasks ORDER BY status DESC, due, id")
     }
 
+    pub async fn task(&self, id: &str) -> Result<Option<TaskRow>> {
+        let mut rows = rows!(self, TaskRow, "reading a task",
+            "SELECT id, grant_id, reason, due, status, evidence, done_by, seq FROM tasks WHERE id = $1", id)?;
+        Ok(rows.pop())
+    }
+
     pub async fn enforcements(&self, target: &str) -> Result<Vec<EnforcementRow>> {
         rows!(self, EnforcementRow, "reading enforcements",
             "SELECT grant_id, target, role, login, status, seq FROM enforcements WHERE target = $1 ORDER BY grant_id",
