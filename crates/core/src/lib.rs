@@ -9,6 +9,7 @@ mod catalog;
 mod clauses;
 mod compiled;
 mod corpus;
+mod datacenter;
 mod decision;
 mod ids;
 mod lifecycle;
@@ -26,6 +27,7 @@ pub use compiled::{
     coverage, Coverage, DecisionTable, PortRelation, PrincipalProfile, Profiles, ResourceProfile,
 };
 pub use corpus::{parse_corpus, run_case, Case, CaseResult};
+pub use datacenter::{check_pass_window, shift_at, shifts_between, Shift};
 pub use decision::{decide, justify, AccessRequest, Decision, Effect, Outcome, Reason};
 pub use ids::IdIndex;
 pub use lifecycle::{
@@ -37,7 +39,9 @@ pub use pack::{
     RULES_FILE, SCHEMA_FILE,
 };
 pub use policy::{Duties, PrincipalFacts, ResourceFacts, Verdict};
-pub use rules::{ApprovalChain, DatacenterRules, GrantDurations, Rules, SeparationOfDuties};
+pub use rules::{
+    ApprovalChain, DatacenterRules, GrantDurations, IncidentSla, Rules, SeparationOfDuties,
+};
 pub use scan::{Finding, Scan, ScanBuilder, ScanReport, ScanWorker, Tally, Violation};
 pub use snapshot::{
     check_resource, parse_clause, parse_period, Assignment, AssignmentRecord, Grant, GrantRecord,

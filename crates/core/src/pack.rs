@@ -17,7 +17,8 @@ use crate::clauses::{ClauseInfo, Clauses};
 use crate::org::{Clause, Duty, Organisation, Unit, UnitIdx};
 use crate::policy::Duties;
 use crate::rules::{
-    ApprovalChain, DatacenterRules, GrantDurations, Rules, SeparationOfDuties, SystemAccountRules,
+    ApprovalChain, DatacenterRules, GrantDurations, IncidentSla, Rules, SeparationOfDuties,
+    SystemAccountRules,
 };
 
 /// The file names of a pack directory.
@@ -479,8 +480,19 @@ struct RawRules {
     grants: RawGrants,
     approval_chain: Vec<RawChain>,
     datacenter: RawDatacenterRules,
+    #[serde(default)]
+    incident_sla: Vec<RawIncidentSla>,
     system_accounts: RawSystemAccounts,
     clause: Vec<RawClause>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIncidentSla {
+    clause: Spanned<String>,
+    priority: Spanned<String>,
+    respond_minutes: u32,
+    resolve_hours: u32,
 }
 
 #[derive(Deserialize)]
@@ -691,5 +703,37 @@ fn build_rules(
         clause: clause(&raw.system_accounts.clause, problems),
         interactive_use_allowed: raw.system_accounts.interactive_use_allowed,
     };
-    Rules { separation_of_duties, grants, approval_chains, datacenter, system_accounts }
+    let mut incident_slas: Vec<IncidentSla> = Vec::new();
+    for sla in &raw.incident_sla {
+        if incident_slas.iter().any(|s| &s.priority == sla.priority.get_ref()) {
+            problems.push(file.problem(
+                Some(sla.priority.span()),
+                format!("priority `{}` has two service levels", sla.priority.get_ref()),
+                Some("keep one [[incident_sla]] per priority".into()),
+            ));
+        }
+        incident_slas.push(IncidentSla {
+            clause: clause(&sla.clause, problems),
+            priority: sla.priority.get_ref().clone(),
+            respond_seconds: i64::from(sla.respond_minutes) * 60,
+            resolve_seconds: i64::from(sla.resolve_hours) * 3600,
+        });
+    }
+    for priority in &raw.datacenter.incident_priorities {
+        if !incident_slas.iter().any(|s| &s.priority == priority) {
+            problems.push(file.problem(
+                Some(raw.datacenter.clause.span()),
+                format!("datacenter passes may serve `{priority}` incidents, which have no [[incident_sla]]"),
+                None,
+            ));
+        }
+    }
+    Rules {
+        separation_of_duties,
+        grants,
+        approval_chains,
+        datacenter,
+        incident_slas,
+        system_accounts,
+    }
 }

@@ -2,6 +2,13 @@
 
 use crate::org::Clause;
 
+impl Rules {
+    /// The service level of an incident priority.
+    pub fn incident_sla(&self, priority: &str) -> Option<&IncidentSla> {
+        self.incident_slas.iter().find(|s| s.priority == priority)
+    }
+}
+
 /// A static separation-of-duties constraint (ANSI RBAC SSD): on each of `systems`, a
 /// person may hold at most `max` of `classes`. 4.2 is `{CPS, ERP} × {os, database,
 /// application}, max 2`.
@@ -44,6 +51,16 @@ pub struct DatacenterRules {
     pub incident_priorities: Vec<String>,
 }
 
+/// The helpdesk's service level for a priority (1.1, 1.3.1): how soon an incident must be
+/// answered and resolved before it goes to tier 2.
+#[derive(Debug, Clone)]
+pub struct IncidentSla {
+    pub clause: Clause,
+    pub priority: String,
+    pub respond_seconds: i64,
+    pub resolve_seconds: i64,
+}
+
 /// 4.5's system-account rules.
 #[derive(Debug, Clone)]
 pub struct SystemAccountRules {
@@ -57,5 +74,6 @@ pub struct Rules {
     pub grants: GrantDurations,
     pub approval_chains: Vec<ApprovalChain>,
     pub datacenter: DatacenterRules,
+    pub incident_slas: Vec<IncidentSla>,
     pub system_accounts: SystemAccountRules,
 }

@@ -90,6 +90,10 @@ pub struct Swept {
     pub expiry_notices: usize,
     pub reviews_closed: Vec<String>,
     pub grants_revoked_by_review: Vec<String>,
+    /// Incidents moved to tier 2 because a clock ran out (1.1).
+    pub incidents_escalated: Vec<String>,
+    /// Findings opened by reconciling the guard's logbook (4.3, 4.4).
+    pub datacenter_findings: Vec<String>,
     pub reconciled: Vec<Reconciled>,
 }
 
@@ -343,6 +347,12 @@ impl Service {
                 events.extend(review_events);
                 swept.reviews_closed = closed;
                 swept.grants_revoked_by_review = revoked;
+                let (escalations, escalated) = self.escalations(&actor, now).await?;
+                events.extend(escalations);
+                swept.incidents_escalated = escalated;
+                let (findings, opened) = self.datacenter_findings(&actor, now).await?;
+                events.extend(findings);
+                swept.datacenter_findings = opened;
                 Ok((events, swept))
             })
             .await?;

@@ -10,21 +10,25 @@
 //! racing cannot together break 4.2, on one server or many.
 
 mod api;
+mod datacenter;
 mod enforce;
 mod error;
 mod grants;
 mod import;
 mod notify;
+mod pass_code;
 mod requests;
 mod reviews;
 mod service;
 
 pub use api::{openapi, router};
+pub use datacenter::{GateView, IncidentForm, IncidentView, PassForm, PassView, RosterForm};
 pub use enforce::{Reconciled, Targets};
 pub use error::ServiceError;
 pub use grants::{AssignmentForm, MovedGrant, MoverReport, PersonForm, ResourceForm, Swept};
 pub use import::{Imported, SnapshotImport};
 pub use notify::{Delivered, Mailer, MailerConfig};
+pub use pass_code::{check as check_pass_code, CodeCheck, PassClaims};
 pub use requests::{ApprovalView, RequestForm, RequestView};
 pub use reviews::{ReviewDecision, ReviewForm, ReviewView};
 pub use service::{unit_events, Actor, Service};

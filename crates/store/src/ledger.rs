@@ -113,6 +113,16 @@ impl Store {
         row.map(|(seq, bytes)| Ok((seq as u64, verifying_key(&bytes, &self.db)?))).transpose()
     }
 
+    /// Every key the ledger has signed with, oldest first (documents signed before a
+    /// rotation still check).
+    pub async fn signing_keys(&self) -> Result<Vec<VerifyingKey>> {
+        let rows: Vec<Vec<u8>> = dispatch_pool!(&self.db.pool, pool => {
+            sqlx::query_scalar("SELECT public_key FROM ledger_keys ORDER BY seq").fetch_all(pool).await
+        })
+        .doing("reading the signing keys")?;
+        rows.iter().map(|bytes| verifying_key(bytes, &self.db)).collect()
+    }
+
     /// Starts a new ledger signed by `key`: the first event records its public key; then
     /// `events` (the organisation's units, say) in the same transaction.
     pub async fn init(
@@ -181,6 +191,15 @@ impl Store {
         let changes = parse_all(&events, false)?;
         let mut writer = self.writer.lock().await;
         self.commit(&mut writer, &events, changes, now, None, Some(expected)).await
+    }
+
+    /// Signs `message` with the ledger's signing key, for documents Bantay issues on the
+    /// ledger's authority (a datacenter pass). Returns the signature and the public key
+    /// that checks it. Callers put a domain tag of their own at the start of `message`.
+    pub async fn sign(&self, message: &[u8]) -> Result<([u8; 64], VerifyingKey)> {
+        let writer = self.writer.lock().await;
+        let signer = writer.signer.as_ref().ok_or(StoreError::NoSigningKey)?;
+        Ok((signer.key.sign(message).to_bytes(), signer.key.verifying_key()))
     }
 
     /// The stored leaf hash of event `seq`.

@@ -144,6 +144,100 @@ pub struct NotificationRow {
     pub seq: i64,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct IncidentRow {
+    pub id: String,
+    pub title: String,
+    pub priority: String,
+    pub tier: i32,
+    pub owner: String,
+    pub status: String,
+    pub opened: i64,
+    pub respond_by: i64,
+    pub resolve_by: i64,
+    pub responded: Option<i64>,
+    pub resolved: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct CameraRow {
+    pub datacenter: String,
+    pub camera: String,
+    pub operational: i32,
+    pub since: i64,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct OutageRow {
+    pub datacenter: String,
+    pub camera: String,
+    pub down_from: i64,
+    pub down_until: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct RosterRow {
+    pub id: String,
+    pub guard: String,
+    pub datacenter: String,
+    pub post: String,
+    pub valid_from: i64,
+    pub valid_until: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct PassRow {
+    pub id: String,
+    pub requester: String,
+    pub person: String,
+    pub datacenter: String,
+    pub incident: String,
+    pub reason: String,
+    pub valid_from: i64,
+    pub valid_until: i64,
+    pub status: String,
+    pub approver: Option<String>,
+    pub reasons: String,
+    pub token: Option<String>,
+    pub submitted: i64,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct VisitRow {
+    pub id: String,
+    pub pass: Option<String>,
+    pub person: String,
+    pub datacenter: String,
+    pub guard: String,
+    pub entered: i64,
+    pub exited: Option<i64>,
+    pub exit_guard: Option<String>,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct GuardLogRow {
+    pub seq: i64,
+    pub datacenter: String,
+    pub guard: String,
+    pub time: i64,
+    pub action: String,
+    pub pass: Option<String>,
+    pub person: Option<String>,
+    pub verdict: String,
+}
+
+const INCIDENT_COLUMNS: &str =
+    "SELECT id, title, priority, tier, owner, status, opened, respond_by, \
+     resolve_by, responded, resolved FROM incidents";
+const PASS_COLUMNS: &str =
+    "SELECT id, requester, person, datacenter, incident, reason, valid_from, \
+     valid_until, status, approver, reasons, token, submitted, seq FROM passes";
+const VISIT_COLUMNS: &str =
+    "SELECT id, pass, person, datacenter, guard, entered, exited, exit_guard, seq FROM visits";
+
 const GRANT_COLUMNS: &str =
     "SELECT id, person, resource, clause, valid_from, valid_until, status, request, seq FROM grants";
 const REQUEST_COLUMNS: &str = "SELECT id, requester, person, resource, clause, kind, valid_from, \
@@ -388,6 +482,97 @@ impl Store {
                 .bind(now).fetch_one(pool).await
         })
         .doing("finding the next expiry")
+    }
+
+    pub async fn incident(&self, id: &str) -> Result<Option<IncidentRow>> {
+        let sql = format!("{INCIDENT_COLUMNS} WHERE id = $1");
+        Ok(rows!(self, IncidentRow, "reading an incident", &sql, id)?.pop())
+    }
+
+    /// Open incidents, the first to breach first.
+    pub async fn open_incidents(&self) -> Result<Vec<IncidentRow>> {
+        let sql = format!(
+            "{INCIDENT_COLUMNS} WHERE status = 'open' ORDER BY \
+             CASE WHEN responded IS NULL AND respond_by < resolve_by THEN respond_by ELSE resolve_by END, id"
+        );
+        rows!(self, IncidentRow, "reading open incidents", &sql)
+    }
+
+    /// Every camera's last reported status (a camera never reported has no row).
+    pub async fn cameras(&self, datacenter: &str) -> Result<Vec<CameraRow>> {
+        rows!(self, CameraRow, "reading cameras",
+            "SELECT datacenter, camera, operational, since, note FROM cameras WHERE datacenter = $1 ORDER BY camera", datacenter)
+    }
+
+    /// Camera outages at a datacenter overlapping `[from, until)`.
+    pub async fn outages(&self, datacenter: &str, from: i64, until: i64) -> Result<Vec<OutageRow>> {
+        rows!(self, OutageRow, "reading camera outages",
+            "SELECT datacenter, camera, down_from, down_until FROM camera_outages \
+             WHERE datacenter = $1 AND down_from < $3 AND (down_until IS NULL OR down_until > $2) ORDER BY down_from",
+            datacenter, from, until)
+    }
+
+    /// Roster entries at a datacenter overlapping `[from, until)`.
+    pub async fn roster(&self, datacenter: &str, from: i64, until: i64) -> Result<Vec<RosterRow>> {
+        rows!(self, RosterRow, "reading the roster",
+            "SELECT id, guard, datacenter, post, valid_from, valid_until FROM roster \
+             WHERE datacenter = $1 AND valid_from < $3 AND valid_until > $2 ORDER BY valid_from, id",
+            datacenter, from, until)
+    }
+
+    pub async fn pass(&self, id: &str) -> Result<Option<PassRow>> {
+        let sql = format!("{PASS_COLUMNS} WHERE id = $1");
+        Ok(rows!(self, PassRow, "reading a pass", &sql, id)?.pop())
+    }
+
+    /// Passes at a datacenter whose window overlaps `[from, until)`, of one status.
+    pub async fn passes(
+        &self,
+        datacenter: &str,
+        status: &str,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<PassRow>> {
+        let sql = format!(
+            "{PASS_COLUMNS} WHERE datacenter = $1 AND status = $2 AND valid_from < $4 AND valid_until > $3 ORDER BY valid_from, id"
+        );
+        rows!(self, PassRow, "reading passes", &sql, datacenter, status, from, until)
+    }
+
+    /// The slots taken in a datacenter's shift.
+    pub async fn taken_slots(&self, datacenter: &str, shift_start: i64) -> Result<Vec<i64>> {
+        dispatch_pool!(&self.database().pool, pool => {
+            sqlx::query_scalar::<_, i32>("SELECT slot FROM pass_shifts WHERE datacenter = $1 AND shift_start = $2 ORDER BY slot")
+                .bind(datacenter).bind(shift_start).fetch_all(pool).await
+        })
+        .doing("reading a shift's slots")
+        .map(|slots| slots.into_iter().map(i64::from).collect())
+    }
+
+    pub async fn visit(&self, id: &str) -> Result<Option<VisitRow>> {
+        let sql = format!("{VISIT_COLUMNS} WHERE id = $1");
+        Ok(rows!(self, VisitRow, "reading a visit", &sql, id)?.pop())
+    }
+
+    /// Visits at a datacenter that began in `[from, until)`, or are still open.
+    pub async fn visits(&self, datacenter: &str, from: i64, until: i64) -> Result<Vec<VisitRow>> {
+        let sql = format!(
+            "{VISIT_COLUMNS} WHERE datacenter = $1 AND ((entered >= $2 AND entered < $3) OR exited IS NULL) ORDER BY entered, id"
+        );
+        rows!(self, VisitRow, "reading visits", &sql, datacenter, from, until)
+    }
+
+    /// The guard's logbook at a datacenter, newest first.
+    pub async fn guard_log(&self, datacenter: &str, limit: i64) -> Result<Vec<GuardLogRow>> {
+        rows!(
+            self,
+            GuardLogRow,
+            "reading the logbook",
+            "SELECT seq, datacenter, guard, time, action, pass, person, verdict FROM guard_log \
+             WHERE datacenter = $1 ORDER BY seq DESC LIMIT $2",
+            datacenter,
+            limit
+        )
     }
 
     /// The person a live API token (by the hex SHA-256 of its secret) belongs to.

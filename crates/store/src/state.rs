@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::database::{dispatch_tx, Database, Tx};
 use crate::error::{Doing, Result, StoreError};
 
+mod datacenter;
 mod lifecycle;
 
 /// An event kind and what its body must hold.
@@ -37,6 +38,8 @@ pub(crate) enum Change {
     /// The privileged-access lifecycle: requests, approvals, grant states, tasks,
     /// enforcement, reviews, notifications and tokens.
     Lifecycle(lifecycle::LifecycleChange),
+    /// Datacenter access: incidents, cameras, the roster, passes, the guard's logbook.
+    Datacenter(datacenter::DatacenterChange),
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -180,6 +183,19 @@ pub const EVENT_KINDS: &[&str] = &[
     "notification.delivered",
     "token.issued",
     "token.revoked",
+    "incident.opened",
+    "incident.responded",
+    "incident.escalated",
+    "incident.resolved",
+    "camera.status",
+    "guard.rostered",
+    "pass.requested",
+    "pass.approved",
+    "pass.refused",
+    "pass.revoked",
+    "guard.entry",
+    "guard.exit",
+    "guard.refused",
 ];
 
 pub(crate) fn body<T: DeserializeOwned>(kind: &str, body: &Value) -> Result<T> {
@@ -241,15 +257,18 @@ impl Change {
             }
             _ => match lifecycle::LifecycleChange::parse(kind, value)? {
                 Some(change) => Change::Lifecycle(change),
-                None => {
-                    return Err(StoreError::Event {
-                        kind: kind.to_owned(),
-                        message: format!(
-                            "unknown event kind; known kinds: {}",
-                            EVENT_KINDS.join(", ")
-                        ),
-                    })
-                }
+                None => match datacenter::DatacenterChange::parse(kind, value)? {
+                    Some(change) => Change::Datacenter(change),
+                    None => {
+                        return Err(StoreError::Event {
+                            kind: kind.to_owned(),
+                            message: format!(
+                                "unknown event kind; known kinds: {}",
+                                EVENT_KINDS.join(", ")
+                            ),
+                        })
+                    }
+                },
             },
         })
     }
@@ -420,6 +439,7 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
             }
         }
         Change::Lifecycle(change) => lifecycle::apply(tx, seq, time, change).await?,
+        Change::Datacenter(change) => datacenter::apply(tx, seq, time, change).await?,
     }
     Ok(())
 }
@@ -497,6 +517,14 @@ async fn open_findings(tx: &mut Tx, first: u64, times: &[i64], changes: &[Change
 
 /// The state tables, emptied before a replay (children before parents).
 pub(crate) const STATE_TABLES: &[&str] = &[
+    "guard_log",
+    "visits",
+    "pass_shifts",
+    "passes",
+    "roster",
+    "camera_outages",
+    "cameras",
+    "incidents",
     "api_tokens",
     "notifications",
     "review_items",
@@ -546,6 +574,14 @@ pub(crate) async fn state_rows_in(tx: &mut Tx) -> Result<Vec<String>> {
         "SELECT 'review', id, title, CAST(deadline AS TEXT), status, CAST(opened AS TEXT), CAST(seq AS TEXT), NULL FROM reviews ORDER BY id",
         "SELECT 'review_item', review, grant_id, reviewer, decision, decided_by, CAST(seq AS TEXT), NULL FROM review_items ORDER BY review, grant_id",
         "SELECT 'notification', id, recipient, subject, body, status, CAST(attempts AS TEXT), CAST(seq AS TEXT) FROM notifications ORDER BY id",
+        "SELECT 'incident', id, title || ' ' || priority || ' ' || owner, CAST(tier AS TEXT) || ' ' || status, CAST(respond_by AS TEXT) || ' ' || CAST(resolve_by AS TEXT), CAST(responded AS TEXT), CAST(resolved AS TEXT), CAST(seq AS TEXT) FROM incidents ORDER BY id",
+        "SELECT 'camera', datacenter, camera, CAST(operational AS TEXT), CAST(since AS TEXT), note, CAST(seq AS TEXT), NULL FROM cameras ORDER BY datacenter, camera",
+        "SELECT 'outage', datacenter, camera, CAST(down_from AS TEXT), CAST(down_until AS TEXT), CAST(seq AS TEXT), NULL, NULL FROM camera_outages ORDER BY datacenter, camera, down_from",
+        "SELECT 'roster', id, guard, datacenter || ' ' || post, CAST(valid_from AS TEXT), CAST(valid_until AS TEXT), CAST(seq AS TEXT), NULL FROM roster ORDER BY id",
+        "SELECT 'pass', id, requester || ' ' || person || ' ' || datacenter || ' ' || incident, reason, CAST(valid_from AS TEXT) || ' ' || CAST(valid_until AS TEXT), status || ' ' || COALESCE(approver, ''), reasons || COALESCE(token, ''), CAST(seq AS TEXT) FROM passes ORDER BY id",
+        "SELECT 'pass_shift', datacenter, CAST(shift_start AS TEXT), CAST(slot AS TEXT), pass, CAST(seq AS TEXT), NULL, NULL FROM pass_shifts ORDER BY datacenter, shift_start, slot",
+        "SELECT 'visit', id, pass, person || ' ' || datacenter || ' ' || guard, CAST(entered AS TEXT), CAST(exited AS TEXT), exit_guard, CAST(seq AS TEXT) FROM visits ORDER BY id",
+        "SELECT 'guard_log', CAST(seq AS TEXT), datacenter, guard, CAST(time AS TEXT), action, pass, person || ' ' || verdict FROM guard_log ORDER BY seq",
         "SELECT 'token', id, person, hash, CAST(created AS TEXT), CAST(revoked AS TEXT), CAST(seq AS TEXT), NULL FROM api_tokens ORDER BY id",
         "SELECT 'finding', id, clause || ' ' || subject, summary, evidence, status, CAST(opened AS TEXT), CAST(seq AS TEXT) FROM findings ORDER BY id",
         "SELECT 'key', CAST(seq AS TEXT), NULL, NULL, NULL, NULL, NULL, NULL FROM ledger_keys ORDER BY seq",
