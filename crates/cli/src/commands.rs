@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod datacenter;
 pub mod explain;
 pub mod generate;
 pub mod grants;

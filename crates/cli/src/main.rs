@@ -94,8 +94,33 @@ enum Command {
     #[command(subcommand)]
     Notifications(commands::review::NotificationsCommand),
 
+    /// The helpdesk's incident register with its SLA clocks (1.1, 1.3.1).
+    #[command(subcommand)]
+    Incident(commands::datacenter::IncidentCommand),
+
+    /// Record a datacenter camera's status (CCTV, 4.3).
+    Camera(commands::datacenter::CameraArgs),
+
+    /// The guard roster (4.4).
+    #[command(subcommand)]
+    Roster(RosterCommand),
+
+    /// Emergency datacenter passes (4.3): request, approve, print, verify offline.
+    #[command(subcommand)]
+    Pass(commands::datacenter::PassCommand),
+
+    /// The guard station (4.4): vet a pass, log entry, exit and refusals.
+    #[command(subcommand)]
+    Guard(commands::datacenter::GuardCommand),
+
     /// Serve the JSON API and run the scheduler (expiry, reviews, enforcement, mail).
     Serve(commands::serve::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum RosterCommand {
+    /// Put a guard on a datacenter's post for a period.
+    Add(commands::datacenter::RosterArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,6 +205,15 @@ fn main() -> ExitCode {
         Command::Notifications(c) => {
             commands::review::notifications(&c, &cli.place, &cli.service, cli.output)
         }
+        Command::Incident(c) => {
+            commands::datacenter::incident(&c, &cli.place, &cli.service, cli.output)
+        }
+        Command::Camera(args) => commands::datacenter::camera(&args, &cli.place, &cli.service),
+        Command::Roster(RosterCommand::Add(args)) => {
+            commands::datacenter::roster(&args, &cli.place, &cli.service)
+        }
+        Command::Pass(c) => commands::datacenter::pass(&c, &cli.place, &cli.service, cli.output),
+        Command::Guard(c) => commands::datacenter::guard(&c, &cli.place, &cli.service, cli.output),
         Command::Serve(args) => commands::serve::run(&args, &cli.place, &cli.service),
     };
     match result {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::datacenter::{GateView, IncidentForm, IncidentView, PassForm, PassView};
 use crate::enforce::Reconciled;
 use crate::error::ServiceError;
 use crate::grants::{AssignmentForm, MovedGrant, MoverReport, Swept};
@@ -316,6 +317,149 @@ async fn task_done(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/v1/incidents", request_body = IncidentForm, tag = "datacenter",
+    responses((status = 201, body = IncidentView), (status = 400, body = ErrorBody)))]
+async fn open_incident(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(form): Body<IncidentForm>,
+) -> Result<(StatusCode, Json<IncidentView>), ServiceError> {
+    Ok((StatusCode::CREATED, Json(s.open_incident(&actor, &form).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "datacenter",
+    responses((status = 200, description = "Open incidents, the first to breach first", body = Vec<IncidentView>)))]
+async fn incidents(State(s): State<AppState>, _caller: Caller) -> ApiResult<Vec<IncidentView>> {
+    Ok(Json(s.open_incidents().await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/{step}", params(("id" = String, Path), ("step" = String, Path, description = "responded or resolved")), tag = "datacenter",
+    responses((status = 200, body = IncidentView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn incident_step(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path((id, step)): Path<(String, String)>,
+) -> ApiResult<IncidentView> {
+    Ok(Json(s.incident_step(&actor, &id, &step).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/passes", request_body = PassForm, tag = "datacenter",
+    responses((status = 201, description = "Requested, or refused with the clauses that refuse it", body = PassView), (status = 400, body = ErrorBody)))]
+async fn request_pass(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(form): Body<PassForm>,
+) -> Result<(StatusCode, Json<PassView>), ServiceError> {
+    Ok((StatusCode::CREATED, Json(s.request_pass(&actor, &form).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/passes/{id}", params(("id" = String, Path)), tag = "datacenter",
+    responses((status = 200, body = PassView), (status = 404, body = ErrorBody)))]
+async fn show_pass(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<PassView> {
+    Ok(Json(s.pass(&id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/passes/{id}/approve", params(("id" = String, Path)), tag = "datacenter",
+    responses((status = 200, description = "Approved and signed, or refused", body = PassView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn approve_pass(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<PassView> {
+    Ok(Json(s.approve_pass(&actor, &id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeForm {
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/passes/{id}/revoke", params(("id" = String, Path)), request_body = RevokeForm, tag = "datacenter",
+    responses((status = 200, body = PassView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn revoke_pass(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Body(form): Body<RevokeForm>,
+) -> ApiResult<PassView> {
+    Ok(Json(s.revoke_pass(&actor, &id, &form.reason).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/passes/{id}/print", params(("id" = String, Path)), tag = "datacenter",
+    responses((status = 200, description = "The printable pass with its QR code", content_type = "text/html", body = String), (status = 409, body = ErrorBody)))]
+async fn print_pass(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::response::Html<String>, ServiceError> {
+    Ok(axum::response::Html(s.print_pass(&id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeForm {
+    /// The pass code, as scanned or typed.
+    pub code: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/gate/{datacenter}/{action}", params(("datacenter" = String, Path), ("action" = String, Path, description = "check, enter or exit")), request_body = CodeForm, tag = "datacenter",
+    responses((status = 200, description = "The verdict, and what was logged", body = GateView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn gate(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path((datacenter, action)): Path<(String, String)>,
+    Body(form): Body<CodeForm>,
+) -> ApiResult<GateView> {
+    let view = match action.as_str() {
+        "check" => s.gate_check(&actor, &datacenter, &form.code).await?,
+        "enter" => s.gate_enter(&actor, &datacenter, &form.code).await?,
+        "exit" => s.gate_exit(&actor, &datacenter, &form.code).await?,
+        other => return Err(ServiceError::NotFound { what: "gate action", id: other.to_owned() }),
+    };
+    Ok(Json(view))
+}
+
+/// A line of the guard's logbook.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogLine {
+    pub seq: i64,
+    pub time: String,
+    pub guard: String,
+    /// entry, exit or refused.
+    pub action: String,
+    pub pass: Option<String>,
+    pub person: Option<String>,
+    pub verdict: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/gate/{datacenter}/log", params(("datacenter" = String, Path)), tag = "datacenter",
+    responses((status = 200, description = "The logbook, newest first", body = Vec<LogLine>)))]
+async fn logbook(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(datacenter): Path<String>,
+) -> ApiResult<Vec<LogLine>> {
+    let rows = s.logbook(&datacenter, 200).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|l| LogLine {
+                seq: l.seq,
+                time: time(l.time),
+                guard: l.guard,
+                action: l.action,
+                pass: l.pass,
+                person: l.person,
+                verdict: l.verdict,
+            })
+            .collect(),
+    ))
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -340,10 +484,12 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Bantay", description = "Privileged-access governance for CMO 04-2019: requests, approvals, grants, realignment, reviews."),
-    paths(submit, list_requests, show_request, approve, withdraw, grants, personnel_order, open_review, show_review, decide_review, inbox, tasks, task_done),
+    info(title = "Bantay", description = "Privileged-access governance for CMO 04-2019: requests, approvals, grants, realignment, reviews, incidents, emergency datacenter passes and the guard station."),
+    paths(submit, list_requests, show_request, approve, withdraw, grants, personnel_order, open_review, show_review, decide_review, inbox, tasks, task_done,
+        open_incident, incidents, incident_step, request_pass, show_pass, approve_pass, revoke_pass, print_pass, gate, logbook),
     components(schemas(ErrorBody, RequestForm, RequestView, ReasonView, ApprovalView, GrantView, AssignmentForm, MoverReport, MovedGrant,
-        ReviewForm, ReviewDecision, ReviewView, ReviewItemView, NotificationView, TaskView, TaskDoneForm, Swept, Reconciled)),
+        ReviewForm, ReviewDecision, ReviewView, ReviewItemView, NotificationView, TaskView, TaskDoneForm,
+        IncidentForm, IncidentView, PassForm, PassView, RevokeForm, CodeForm, GateView, LogLine, Swept, Reconciled)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -368,6 +514,15 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/reviews/{id}", get(show_review))
         .route("/api/v1/reviews/{id}/decisions", post(decide_review))
         .route("/api/v1/notifications", get(inbox))
+        .route("/api/v1/incidents", post(open_incident).get(incidents))
+        .route("/api/v1/incidents/{id}/{step}", post(incident_step))
+        .route("/api/v1/passes", post(request_pass))
+        .route("/api/v1/passes/{id}", get(show_pass))
+        .route("/api/v1/passes/{id}/approve", post(approve_pass))
+        .route("/api/v1/passes/{id}/revoke", post(revoke_pass))
+        .route("/api/v1/passes/{id}/print", get(print_pass))
+        .route("/api/v1/gate/{datacenter}/log", get(logbook))
+        .route("/api/v1/gate/{datacenter}/{action}", post(gate))
         .route("/api/v1/tasks", get(tasks))
         .route("/api/v1/tasks/{id}/done", post(task_done))
         .with_state(service)

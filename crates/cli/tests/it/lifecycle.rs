@@ -187,7 +187,7 @@ fn request_approve_grant_and_realign_from_the_command_line() {
     assert!(verify.stdout.contains("replay"), "{verify:?}");
 }
 
-fn in_hours(hours: i64) -> String {
+pub(crate) fn in_hours(hours: i64) -> String {
     #[allow(clippy::disallowed_methods)]
     // the test needs today's date for a period that is valid now
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
@@ -289,4 +289,173 @@ fn the_demo_seeds_atomically_and_bad_records_leave_nothing() {
         0,
     );
     assert!(request.stdout.contains("step 1: awaits the head of SMD (P0000005)"), "{request:?}");
+}
+
+#[test]
+fn an_emergency_pass_from_request_to_the_gate_and_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let init = ok(d, &["init"], 0);
+    let public = init
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("public key:"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    for (id, unit) in [("DC", Some("MISTG")), ("BEN", Some("SDD")), ("GUARD-1", None)] {
+        ok(d, &["personnel", "add", "--id", id, "--name", &format!("{id} Ramos")], 0);
+        if let Some(unit) = unit {
+            ok(
+                d,
+                &[
+                    "personnel",
+                    "assign",
+                    "--person",
+                    id,
+                    "--unit",
+                    unit,
+                    "--order",
+                    "CPO-1",
+                    "--effective",
+                    "2025-01-01",
+                    "--head",
+                ],
+                0,
+            );
+        }
+    }
+    ok(
+        d,
+        &[
+            "roster",
+            "add",
+            "--guard",
+            "GUARD-1",
+            "--datacenter",
+            "DC-MAIN",
+            "--post",
+            "POST-MAIN-LOBBY",
+            "--from",
+            &in_hours(-1),
+            "--until",
+            &in_hours(30),
+        ],
+        0,
+    );
+    let incident = ok(
+        d,
+        &[
+            "incident",
+            "open",
+            "--as",
+            "BEN",
+            "--title",
+            "CPS DB down",
+            "--priority",
+            "P1",
+            "--owner",
+            "BEN",
+            "--output",
+            "json",
+        ],
+        0,
+    );
+    let incident: serde_json::Value = serde_json::from_str(&incident.stdout).unwrap();
+    let incident = incident["id"].as_str().unwrap();
+    let board = ok(d, &["incident", "list"], 0);
+    assert!(
+        board.stdout.contains("P1 tier 1 open") && board.stdout.contains("to respond"),
+        "{board:?}"
+    );
+
+    let long = ok(
+        d,
+        &[
+            "pass",
+            "request",
+            "--as",
+            "BEN",
+            "--datacenter",
+            "DC-MAIN",
+            "--incident",
+            incident,
+            "--reason",
+            "disk",
+            "--until",
+            &in_hours(6),
+        ],
+        2,
+    );
+    assert!(
+        long.stderr.contains("until: an emergency visit lasts at most 4 hours under 4.3"),
+        "{long:?}"
+    );
+    let requested = ok(
+        d,
+        &[
+            "pass",
+            "request",
+            "--as",
+            "BEN",
+            "--datacenter",
+            "DC-MAIN",
+            "--incident",
+            incident,
+            "--reason",
+            "replace the failed disk",
+            "--until",
+            &in_hours(2),
+            "--output",
+            "json",
+        ],
+        0,
+    );
+    let id = serde_json::from_str::<serde_json::Value>(&requested.stdout).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let own = ok(d, &["pass", "approve", &id, "--as", "BEN"], 1);
+    assert!(own.stderr.contains("nobody approves their own pass"), "{own:?}");
+    let approved = ok(d, &["pass", "approve", &id, "--as", "DC", "--output", "json"], 0);
+    let code = serde_json::from_str::<serde_json::Value>(&approved.stdout).unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = ok(d, &["pass", "print", &id], 0);
+    assert!(page.stdout.starts_with("<!doctype html>") && page.stdout.contains("<svg"), "{page:?}");
+
+    // Offline: only the public key and the code.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let valid = ok(elsewhere.path(), &["pass", "verify", "--public-key", &public, &code], 0);
+    assert!(
+        valid.stdout.starts_with("valid") && valid.stdout.contains("for BEN into DC-MAIN"),
+        "{valid:?}"
+    );
+    let expired = ok(
+        elsewhere.path(),
+        &["pass", "verify", "--public-key", &public, &code, "--at", &in_hours(3)],
+        1,
+    );
+    assert!(expired.stdout.starts_with("expired"), "{expired:?}");
+    // One character of the signature changed (not the last, whose low bits are padding).
+    let mut forged: Vec<char> = code.chars().collect();
+    let at = forged.len() - 10;
+    forged[at] = if forged[at] == 'A' { 'B' } else { 'A' };
+    let forged: String = forged.into_iter().collect();
+    assert!(ok(elsewhere.path(), &["pass", "verify", "--public-key", &public, &forged], 1)
+        .stdout
+        .starts_with("forged"));
+
+    let enter = ok(d, &["guard", "enter", "--as", "GUARD-1", "--datacenter", "DC-MAIN", &code], 0);
+    assert!(
+        enter.stdout.starts_with("VALID") && enter.stdout.contains("logged: entry"),
+        "{enter:?}"
+    );
+    let again = ok(d, &["guard", "enter", "--as", "GUARD-1", "--datacenter", "DC-MAIN", &code], 1);
+    assert!(again.stdout.starts_with("ALREADY INSIDE"), "{again:?}");
+    ok(d, &["guard", "exit", "--as", "GUARD-1", "--datacenter", "DC-MAIN", &code], 0);
+    let log = ok(d, &["guard", "log", "--datacenter", "DC-MAIN"], 0);
+    assert_eq!(log.stdout.lines().count(), 3, "{log:?}");
+    ok(d, &["ledger", "verify", "--state"], 0);
 }

@@ -149,3 +149,49 @@ async fn the_openapi_document_describes_every_route() {
     );
     assert!(out.status.success(), "{}\n{stderr}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emergency_visit_over_http() {
+    let (w, incident) = crate::datacenter::datacenter_world(Backend::Sqlite).await;
+    let api = Api::serve(&w).await;
+    let op = Actor::system("test");
+    let ben = w.service.issue_token(&op, "BEN").await.unwrap();
+    let dc = w.service.issue_token(&op, "DC").await.unwrap();
+    let guard = w.service.issue_token(&op, "GUARD-1").await.unwrap();
+    let (status, p) = api.call("POST", "/api/v1/passes", Some(&ben), Some(json!({
+        "datacenter": "DC-MAIN", "incident": incident, "reason": "replace a disk", "from": "2026-12-01T09:00", "until": "2026-12-01T10:00"}))).await;
+    assert_eq!((status, p["status"].as_str()), (201, Some("requested")), "{p}");
+    let id = p["id"].as_str().unwrap();
+    let (status, _) =
+        api.call("POST", &format!("/api/v1/passes/{id}/approve"), Some(&ben), None).await;
+    assert_eq!(status, 409, "nobody approves their own pass");
+    let (status, p) =
+        api.call("POST", &format!("/api/v1/passes/{id}/approve"), Some(&dc), None).await;
+    assert_eq!((status, p["status"].as_str()), (200, Some("approved")), "{p}");
+    let code = p["code"].as_str().unwrap();
+    let (status, page) =
+        api.call("GET", &format!("/api/v1/passes/{id}/print"), Some(&ben), None).await;
+    assert!(status == 200 && page.as_str().unwrap().contains("<svg"), "{status}");
+    w.set("2026-12-01T09:05");
+    let (status, e) = api
+        .call("POST", "/api/v1/gate/DC-MAIN/enter", Some(&ben), Some(json!({"code": code})))
+        .await;
+    assert_eq!(status, 403, "only a rostered guard: {e}");
+    let (status, v) = api
+        .call("POST", "/api/v1/gate/DC-MAIN/enter", Some(&guard), Some(json!({"code": code})))
+        .await;
+    assert_eq!(
+        (status, v["verdict"].as_str(), v["logged"].as_str()),
+        (200, Some("valid"), Some("entry")),
+        "{v}"
+    );
+    let (status, e) = api
+        .call("POST", "/api/v1/gate/DC-MAIN/enter", Some(&guard), Some(json!({"code": "12345"})))
+        .await;
+    assert_eq!((status, e["field"].as_str()), (400, Some("code")), "{e}");
+    let (status, log) = api.call("GET", "/api/v1/gate/DC-MAIN/log", Some(&guard), None).await;
+    assert_eq!(status, 200);
+    let actions: Vec<&str> =
+        log.as_array().unwrap().iter().map(|l| l["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["refused", "entry"]);
+}

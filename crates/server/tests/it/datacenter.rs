@@ -13,7 +13,7 @@ const DC: &str = "DC-MAIN";
 
 /// The bureau with a guard on DC-MAIN's lobby for two days from 06:00, another at the
 /// DR site, and an open P1 incident owned by CARL.
-async fn datacenter_world(backend: Backend) -> (World, String) {
+pub(crate) async fn datacenter_world(backend: Backend) -> (World, String) {
     let w = World::bureau(backend).await;
     for guard in ["GUARD-1", "GUARD-2"] {
         w.import(vec![(
@@ -64,7 +64,7 @@ async fn datacenter_world(backend: Backend) -> (World, String) {
     (w, incident.id)
 }
 
-fn pass_form(person: &str, incident: &str, from: &str, until: &str) -> PassForm {
+pub(crate) fn pass_form(person: &str, incident: &str, from: &str, until: &str) -> PassForm {
     PassForm {
         person: Some(person.into()),
         datacenter: DC.into(),
