@@ -13,9 +13,9 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::error::{Result, ServiceError};
-use crate::pass_code::{self, CodeCheck, PassClaims};
 use crate::requests::ReasonView;
 use crate::service::{new_id, parse_time, Actor, Service};
+use bantay_ledger::pass::{self as pass_code, CodeCheck, PassClaims};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -523,7 +523,9 @@ impl Service {
                     return Ok((Vec::new(), Err(ServiceError::Refused(format!("{id} is {}; only a requested pass is approved", p.status)))));
                 }
                 if actor.id() == p.person || actor.id() == p.requester {
-                    return Ok((Vec::new(), Err(ServiceError::Refused(format!("nobody approves their own pass: {} {}", actor.id(), if actor.id() == p.person { "would enter" } else { "asked for it" })))));
+                    return Ok((Vec::new(), Err(ServiceError::Refused(format!(
+                        "nobody approves their own pass: {} {} (4.3 asks for the written approval of another, the Deputy Commissioner)",
+                        actor.id(), if actor.id() == p.person { "would enter" } else { "asked for it" })))));
                 }
                 let unit = &self.pack.rules.datacenter.approver_unit;
                 if !self.store.heads(unit, now).await?.iter().any(|h| h == actor.id()) {

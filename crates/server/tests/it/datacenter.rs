@@ -279,6 +279,10 @@ on_both_backends! {
         assert_eq!(clause_of("F-dc-noguard-")["clause"], "4.4");
         assert!(clause_of("F-dc-cctv-")["evidence"].as_str().unwrap().contains("camera CAM-MAIN-03 down from"));
         assert!(clause_of("F-dc-crowd-")["evidence"].as_str().unwrap().contains("ANA, CARL"));
+        for (prefix, clause) in [("F-dc-nopass-", "4.3"), ("F-dc-noexit-", "4.3"), ("F-dc-overstay-", "4.3"),
+            ("F-dc-crowd-", "4.3"), ("F-dc-cctv-", "4.3"), ("F-dc-noguard-", "4.4")] {
+            assert_eq!(clause_of(prefix)["clause"], clause, "{prefix}");
+        }
         // Opened once.
         assert!(w.service.sweep().await.unwrap().datacenter_findings.is_empty());
     }

@@ -1,5 +1,5 @@
-//! The pass code: what the QR code on a printed emergency pass carries, and what the
-//! guard scans or types. It holds the pass, the person, the datacenter and the window,
+//! The pass code: a document signed with the ledger's key. It is what the QR code on a
+//! printed emergency datacenter pass (4.3) carries, and what the guard scans or types. It holds the pass, the person, the datacenter and the window,
 //! signed with the ledger's key, so it can be checked offline with the public key alone
 //! (`bantay pass verify`). Format: `BP1.<payload>.<signature>`, both base64url; the
 //! payload is the claims as JSON, the signature Ed25519 over a domain tag and the payload.
@@ -13,7 +13,7 @@ const PREFIX: &str = "BP1";
 const DOMAIN: &[u8] = b"bantay-pass\x00\x01";
 
 /// What a pass says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PassClaims {
     pub pass: String,
