@@ -3,6 +3,7 @@
 //! allows. Pure: the current time is a parameter.
 
 use crate::catalog::ShiftPlan;
+use crate::lifecycle::Window;
 use crate::rules::DatacenterRules;
 use crate::snapshot::RecordError;
 use crate::time::{Timestamp, MANILA_OFFSET_SECONDS};
@@ -55,9 +56,6 @@ pub fn shifts_between(plan: &ShiftPlan, from: Timestamp, until: Timestamp) -> Ve
     shifts
 }
 
-/// Slack for clocks that disagree a little: a window may start this much before now.
-const CLOCK_SLACK_SECONDS: i64 = 300;
-
 /// Checks an emergency visit's window: it ends after it starts, is not over, does not
 /// start in the past and is no longer than the pack's longest pass.
 pub fn check_pass_window(
@@ -66,33 +64,14 @@ pub fn check_pass_window(
     until: Timestamp,
     now: Timestamp,
 ) -> Result<(), RecordError> {
-    let problem = |field, message: String| Err(RecordError { field, message });
-    if until <= now {
-        return problem(
-            "until",
-            format!("the window ended already ({until}); give one that ends in the future"),
-        );
-    }
-    if until <= from {
-        return problem("until", format!("{until} is not after the window's start {from}"));
-    }
-    if from.unix_seconds() < now.unix_seconds() - CLOCK_SLACK_SECONDS {
-        return problem(
-            "from",
-            format!("{from} is in the past; a visit starts now ({now}) or later"),
-        );
-    }
     let hours = i64::from(rules.max_pass_hours);
-    if until.unix_seconds() - from.unix_seconds() > hours * 3600 {
-        return problem(
-            "until",
-            format!(
-                "an emergency visit lasts at most {hours} hours under {}; ask for a shorter window",
-                rules.clause
-            ),
-        );
-    }
-    Ok(())
+    let window = Window { from, until, fields: ("from", "until"), what: "a visit" };
+    window.check(now, hours * 3600, || {
+        format!(
+            "an emergency visit lasts at most {hours} hours under {}; ask for a shorter window",
+            rules.clause
+        )
+    })
 }
 
 #[cfg(test)]

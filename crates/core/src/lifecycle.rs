@@ -31,7 +31,52 @@ impl GrantKind {
 }
 
 /// Slack for clocks that disagree a little: a period may start this much before now.
-const CLOCK_SLACK_SECONDS: i64 = 300;
+pub(crate) const CLOCK_SLACK_SECONDS: i64 = 300;
+
+/// A window of time someone asks for (a grant's period, a datacenter visit), with the
+/// names of its two fields as the asker wrote them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    pub from: Timestamp,
+    pub until: Timestamp,
+    pub fields: (&'static str, &'static str),
+    /// What starts: "a grant", "a visit".
+    pub what: &'static str,
+}
+
+impl Window {
+    /// Checks that it is not over, ends after it starts, does not start in the past (but
+    /// for a little clock slack) and lasts at most `max_seconds`; `too_long` words the
+    /// last refusal.
+    pub(crate) fn check(
+        &self,
+        now: Timestamp,
+        max_seconds: i64,
+        too_long: impl FnOnce() -> String,
+    ) -> Result<(), RecordError> {
+        let Window { from, until, fields: (from_field, until_field), what } = *self;
+        let problem = |field, message: String| Err(RecordError { field, message });
+        if until <= now {
+            return problem(
+                until_field,
+                format!("the period ended already ({until}); ask for one that ends in the future"),
+            );
+        }
+        if until <= from {
+            return problem(until_field, format!("{until} is not after {from_field} {from}"));
+        }
+        if from.unix_seconds() < now.unix_seconds() - CLOCK_SLACK_SECONDS {
+            return problem(
+                from_field,
+                format!("{from} is in the past; {what} starts now ({now}) or later"),
+            );
+        }
+        if until.unix_seconds() - from.unix_seconds() > max_seconds {
+            return problem(until_field, too_long());
+        }
+        Ok(())
+    }
+}
 
 /// Checks a requested period against the pack's grant durations: it must end after it
 /// starts, not start in the past, and not run longer than the pack allows for its kind.
@@ -42,23 +87,6 @@ pub fn check_period(
     until: Timestamp,
     now: Timestamp,
 ) -> Result<(), RecordError> {
-    let problem = |field, message: String| Err(RecordError { field, message });
-    if until <= now {
-        return problem(
-            "valid_until",
-            format!("the period ended already ({until}); ask for a period that ends in the future"),
-        );
-    }
-    if until <= from {
-        return problem("valid_until", format!("{until} is not after valid_from {from}"));
-    }
-    if from.unix_seconds() < now.unix_seconds() - CLOCK_SLACK_SECONDS {
-        return problem(
-            "valid_from",
-            format!("{from} is in the past; a grant starts now ({now}) or later"),
-        );
-    }
-    let seconds = until.unix_seconds() - from.unix_seconds();
     let (max, unit, limit) = match kind {
         GrantKind::Standing => {
             (i64::from(durations.standing_max_days) * 86_400, "days", durations.standing_max_days)
@@ -69,17 +97,14 @@ pub fn check_period(
             durations.just_in_time_max_hours,
         ),
     };
-    if seconds > max {
-        return problem(
-            "valid_until",
-            format!(
-                "a {} grant runs at most {limit} {unit} under {}; ask for a shorter period and renew it when it ends",
-                kind.as_str().replace('_', "-"),
-                durations.clause
-            ),
-        );
-    }
-    Ok(())
+    let window = Window { from, until, fields: ("valid_from", "valid_until"), what: "a grant" };
+    window.check(now, max, || {
+        format!(
+            "a {} grant runs at most {limit} {unit} under {}; ask for a shorter period and renew it when it ends",
+            kind.as_str().replace('_', "-"),
+            durations.clause
+        )
+    })
 }
 
 /// The units whose heads approve a request, in order, and the clause that sets the

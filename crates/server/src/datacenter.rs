@@ -154,7 +154,7 @@ impl Service {
             "id": id, "title": form.title, "priority": form.priority, "tier": 1, "owner": form.owner,
             "respond_by": now + sla.respond_seconds, "resolve_by": now + sla.resolve_seconds,
         });
-        self.store.append(vec![self.event("incident.opened", actor, body)], now).await?;
+        self.record("incident.opened", actor, body).await?;
         self.incident(&id).await
     }
 
@@ -169,9 +169,7 @@ impl Service {
         if incident.status != "open" {
             return Err(ServiceError::Refused(format!("{id} is resolved already")));
         }
-        self.store
-            .append(vec![self.event(kind, actor, json!({ "id": id }))], self.now().unix_seconds())
-            .await?;
+        self.record(kind, actor, json!({ "id": id })).await?;
         self.incident(id).await
     }
 
@@ -283,9 +281,7 @@ impl Service {
             ));
         }
         let body = json!({ "datacenter": datacenter, "camera": camera, "operational": operational, "note": note });
-        self.store
-            .append(vec![self.event("camera.status", actor, body)], self.now().unix_seconds())
-            .await?;
+        self.record("camera.status", actor, body).await?;
         Ok(())
     }
 
@@ -319,9 +315,7 @@ impl Service {
             "id": id, "guard": form.guard, "datacenter": dc.id, "post": form.post,
             "valid_from": from.unix_seconds(), "valid_until": until.unix_seconds(),
         });
-        self.store
-            .append(vec![self.event("guard.rostered", actor, body)], self.now().unix_seconds())
-            .await?;
+        self.record("guard.rostered", actor, body).await?;
         Ok(id)
     }
 
@@ -597,12 +591,7 @@ impl Service {
             &self.pack.rules.datacenter.clause,
             format!("revoked by {}: {reason}", actor.id()),
         )];
-        self.store
-            .append(
-                vec![self.event("pass.revoked", actor, json!({ "id": id, "reasons": reasons }))],
-                self.now().unix_seconds(),
-            )
-            .await?;
+        self.record("pass.revoked", actor, json!({ "id": id, "reasons": reasons })).await?;
         self.pass(id).await
     }
 
@@ -836,7 +825,7 @@ impl Service {
         let visit = new_id("V");
         let verdict = format!("no pass: {note}");
         let body = json!({ "id": visit, "person": person, "datacenter": datacenter, "guard": guard.id(), "verdict": verdict });
-        self.store.append(vec![self.event("guard.entry", guard, body)], now).await?;
+        self.record("guard.entry", guard, body).await?;
         Ok(GateView {
             verdict,
             pass: None,

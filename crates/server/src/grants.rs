@@ -128,9 +128,7 @@ impl Service {
         }
         let body =
             json!({ "id": form.id, "name": form.name, "port": form.port, "email": form.email });
-        self.store
-            .append(vec![self.event("person.recorded", actor, body)], self.now().unix_seconds())
-            .await?;
+        self.record("person.recorded", actor, body).await?;
         Ok(())
     }
 
@@ -163,9 +161,7 @@ impl Service {
             "id": form.id, "kind": form.kind, "class": form.class, "system": form.system,
             "port": form.port, "target": form.target, "target_role": form.target_role,
         });
-        self.store
-            .append(vec![self.event("resource.recorded", actor, body)], self.now().unix_seconds())
-            .await?;
+        self.record("resource.recorded", actor, body).await?;
         Ok(())
     }
 

@@ -66,12 +66,7 @@ impl Service {
                 Ok(()) => json!({ "id": n.id, "status": "sent" }),
                 Err(e) => json!({ "id": n.id, "status": "failed", "error": e }),
             };
-            self.store
-                .append(
-                    vec![self.event("notification.delivered", &actor, body)],
-                    self.now().unix_seconds(),
-                )
-                .await?;
+            self.record("notification.delivered", &actor, body).await?;
             match outcome {
                 Ok(()) => delivered.sent += 1,
                 Err(e) => delivered.failed.push(format!("{}: {e}", n.id)),

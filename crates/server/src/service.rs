@@ -110,6 +110,17 @@ impl Service {
         NewEvent::new(kind, actor.id(), self.now().unix_seconds(), body)
     }
 
+    /// Appends one event that needs no decision on the state (a record of a fact).
+    pub(crate) async fn record(
+        &self,
+        kind: &str,
+        actor: &Actor,
+        body: serde_json::Value,
+    ) -> Result<Appended> {
+        let now = self.now().unix_seconds();
+        Ok(self.store.append(vec![self.event(kind, actor, body)], now).await?)
+    }
+
     /// The state that decisions about `persons` rest on: the persons, all their
     /// assignments and grants (with their periods, so the past is as it was), the
     /// resources of those grants and `resources`.
@@ -257,9 +268,7 @@ impl Service {
         let secret = format!("bty_{}", hex::encode(rand::random::<[u8; 32]>()));
         let body =
             serde_json::json!({ "id": new_id("K"), "person": person, "hash": token_hash(&secret) });
-        self.store
-            .append(vec![self.event("token.issued", actor, body)], self.now().unix_seconds())
-            .await?;
+        self.record("token.issued", actor, body).await?;
         Ok(secret)
     }
 

@@ -10,8 +10,25 @@ use serde_json::Value;
 use crate::database::{dispatch_tx, Database, Tx};
 use crate::error::{Doing, Result, StoreError};
 
+/// Runs one statement in the append's transaction and returns the rows it touched.
+macro_rules! execute {
+    ($tx:expr, $doing:literal, $sql:literal $(, $arg:expr)* $(,)?) => {
+        dispatch_tx!(&mut *$tx, c => sqlx::query($sql)$(.bind($arg))*.execute(c).await.map(|r| r.rows_affected()))
+            .doing($doing)
+    };
+}
+
 mod datacenter;
 mod lifecycle;
+
+/// Refuses an event whose statement touched no row (what it changes is not there, or
+/// not in the state it needs).
+pub(crate) fn touched(kind: &str, rows: u64, message: impl FnOnce() -> String) -> Result<()> {
+    if rows == 0 {
+        return Err(refused(kind, message()));
+    }
+    Ok(())
+}
 
 /// An event kind and what its body must hold.
 #[derive(Debug, Clone, PartialEq)]

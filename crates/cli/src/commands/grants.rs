@@ -62,12 +62,14 @@ pub fn run(
                     print_json(&swept)?;
                 } else {
                     println!(
-                        "expired: {} requests, {} grants; {} expiry notices; {} reviews closed, {} grants revoked by review",
+                        "expired: {} requests, {} grants; {} expiry notices; {} reviews closed, {} grants revoked by review; {} incidents escalated; {} datacenter findings",
                         swept.requests_expired.len(),
                         swept.grants_expired.len(),
                         swept.expiry_notices,
                         swept.reviews_closed.len(),
-                        swept.grants_revoked_by_review.len()
+                        swept.grants_revoked_by_review.len(),
+                        swept.incidents_escalated.len(),
+                        swept.datacenter_findings.len()
                     );
                     print_reconciled(&swept.reconciled);
                 }

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{body, exists, refused};
+use super::{body, exists, refused, touched};
 use crate::database::{dispatch_tx, Tx};
 use crate::error::{Doing, Result};
 
@@ -177,20 +177,6 @@ impl DatacenterChange {
             _ => return Ok(None),
         }))
     }
-}
-
-macro_rules! execute {
-    ($tx:expr, $doing:literal, $sql:literal $(, $arg:expr)* $(,)?) => {
-        dispatch_tx!(&mut *$tx, c => sqlx::query($sql)$(.bind($arg))*.execute(c).await.map(|r| r.rows_affected()))
-            .doing($doing)
-    };
-}
-
-fn touched(kind: &str, n: u64, message: impl FnOnce() -> String) -> Result<()> {
-    if n == 0 {
-        return Err(refused(kind, message()));
-    }
-    Ok(())
 }
 
 pub(crate) async fn apply(

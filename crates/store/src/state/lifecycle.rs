@@ -9,7 +9,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{body, exists, refused};
+use super::{body, exists, refused, touched};
 use crate::database::{dispatch_tx, Tx};
 use crate::error::{Doing, Result, StoreError};
 
@@ -230,21 +230,6 @@ impl LifecycleChange {
     }
 }
 
-/// Runs one statement in the append's transaction and returns the rows it touched.
-macro_rules! execute {
-    ($tx:expr, $doing:literal, $sql:literal $(, $arg:expr)* $(,)?) => {
-        dispatch_tx!(&mut *$tx, c => sqlx::query($sql)$(.bind($arg))*.execute(c).await.map(|r| r.rows_affected()))
-            .doing($doing)
-    };
-}
-
-fn none_changed(kind: &str, touched: u64, message: impl FnOnce() -> String) -> Result<()> {
-    if touched == 0 {
-        return Err(refused(kind, message()));
-    }
-    Ok(())
-}
-
 pub(crate) async fn apply(
     tx: &mut Tx,
     seq: i64,
@@ -256,7 +241,7 @@ pub(crate) async fn apply(
             let n = execute!(tx, "expiring a grant",
                 "UPDATE grants SET status = 'expired', seq = $1 WHERE id = $2 AND status IN ('active', 'suspended')",
                 seq, &g.id)?;
-            none_changed("grant.expired", n, || {
+            touched("grant.expired", n, || {
                 format!("body.id: no active or suspended grant `{}`", g.id)
             })?;
         }
@@ -266,7 +251,7 @@ pub(crate) async fn apply(
                  valid_until = CASE WHEN valid_until IS NULL OR valid_until > $1 THEN $1 ELSE valid_until END, \
                  seq = $2 WHERE id = $3 AND status = 'active'",
                 g.from, seq, &g.id)?;
-            none_changed("grant.suspended", n, || format!("body.id: no active grant `{}`", g.id))?;
+            touched("grant.suspended", n, || format!("body.id: no active grant `{}`", g.id))?;
         }
         LifecycleChange::GrantEnforced(e) => {
             execute!(tx, "recording an enforcement",
@@ -302,7 +287,7 @@ pub(crate) async fn apply(
                  ON CONFLICT (id) DO NOTHING",
                 &r.id, &r.requester, &r.person, &r.resource, &r.clause, &r.kind, r.valid_from,
                 r.valid_until, &r.outcome, chain, r.chain.len() as i64, reasons, time, seq, r.expires)?;
-            none_changed("request.submitted", n, || {
+            touched("request.submitted", n, || {
                 format!("body.id: request `{}` exists already", r.id)
             })?;
         }
@@ -317,7 +302,7 @@ pub(crate) async fn apply(
                 &a.id,
                 a.step
             )?;
-            none_changed("request.approved", n, || {
+            touched("request.approved", n, || {
                 format!("body.step: request `{}` is not pending at step {}", a.id, a.step)
             })?;
             execute!(
@@ -346,7 +331,7 @@ pub(crate) async fn apply(
                 seq,
                 id
             )?;
-            none_changed(&format!("request.{status}"), n, || {
+            touched(&format!("request.{status}"), n, || {
                 format!("body.id: no pending request `{id}`")
             })?;
         }
@@ -355,7 +340,7 @@ pub(crate) async fn apply(
                 "INSERT INTO tasks (id, grant_id, reason, due, status, seq) VALUES ($1, $2, $3, $4, 'open', $5) \
                  ON CONFLICT (id) DO NOTHING",
                 &t.id, &t.grant, &t.reason, t.due, seq)?;
-            none_changed("task.opened", n, || format!("body.id: task `{}` exists already", t.id))?;
+            touched("task.opened", n, || format!("body.id: task `{}` exists already", t.id))?;
         }
         LifecycleChange::TaskDone(t) => {
             let n = execute!(
@@ -368,16 +353,14 @@ pub(crate) async fn apply(
                 seq,
                 &t.id
             )?;
-            none_changed("task.done", n, || format!("body.id: no open task `{}`", t.id))?;
+            touched("task.done", n, || format!("body.id: no open task `{}`", t.id))?;
         }
         LifecycleChange::ReviewOpened(r) => {
             let n = execute!(tx, "opening a review",
                 "INSERT INTO reviews (id, title, deadline, status, opened, seq) VALUES ($1, $2, $3, 'open', $4, $5) \
                  ON CONFLICT (id) DO NOTHING",
                 &r.id, &r.title, r.deadline, time, seq)?;
-            none_changed("review.opened", n, || {
-                format!("body.id: review `{}` exists already", r.id)
-            })?;
+            touched("review.opened", n, || format!("body.id: review `{}` exists already", r.id))?;
             for item in &r.items {
                 execute!(tx, "adding a review item",
                     "INSERT INTO review_items (review, grant_id, reviewer, decision, seq) VALUES ($1, $2, $3, 'pending', $4)",
@@ -397,7 +380,7 @@ pub(crate) async fn apply(
                 &d.review,
                 &d.grant
             )?;
-            none_changed("review.decided", n, || {
+            touched("review.decided", n, || {
                 format!(
                     "body.grant: `{}` is not awaiting a decision in open review `{}`",
                     d.grant, d.review
@@ -409,14 +392,14 @@ pub(crate) async fn apply(
                 execute!(tx, "closing a review",
                 "UPDATE reviews SET status = 'closed', seq = $1 WHERE id = $2 AND status = 'open'",
                 seq, &r.id)?;
-            none_changed("review.closed", n, || format!("body.id: no open review `{}`", r.id))?;
+            touched("review.closed", n, || format!("body.id: no open review `{}`", r.id))?;
         }
         LifecycleChange::NotificationQueued(n) => {
-            let touched = execute!(tx, "queueing a notification",
+            let rows = execute!(tx, "queueing a notification",
                 "INSERT INTO notifications (id, recipient, subject, body, created, status, attempts, seq) \
                  VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6) ON CONFLICT (id) DO NOTHING",
                 &n.id, &n.recipient, &n.subject, &n.body, time, seq)?;
-            none_changed("notification.queued", touched, || {
+            touched("notification.queued", rows, || {
                 format!("body.id: notification `{}` exists already", n.id)
             })?;
         }
@@ -425,7 +408,7 @@ pub(crate) async fn apply(
                 "UPDATE notifications SET status = $1, attempts = attempts + 1, last_error = $2, seq = $3 \
                  WHERE id = $4 AND status IN ('queued', 'failed')",
                 &d.status, &d.error, seq, &d.id)?;
-            none_changed("notification.delivered", n, || {
+            touched("notification.delivered", n, || {
                 format!("body.id: no undelivered notification `{}`", d.id)
             })?;
         }
@@ -440,16 +423,14 @@ pub(crate) async fn apply(
                 "INSERT INTO api_tokens (id, person, hash, created, seq) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT DO NOTHING",
                 &t.id, &t.person, &t.hash, time, seq)?;
-            none_changed("token.issued", n, || {
-                format!("body.id: token `{}` exists already", t.id)
-            })?;
+            touched("token.issued", n, || format!("body.id: token `{}` exists already", t.id))?;
         }
         LifecycleChange::TokenRevoked(t) => {
             let n =
                 execute!(tx, "revoking a token",
                 "UPDATE api_tokens SET revoked = $1, seq = $2 WHERE id = $3 AND revoked IS NULL",
                 time, seq, &t.id)?;
-            none_changed("token.revoked", n, || format!("body.id: no live token `{}`", t.id))?;
+            touched("token.revoked", n, || format!("body.id: no live token `{}`", t.id))?;
         }
     }
     Ok(())
