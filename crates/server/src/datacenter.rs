@@ -13,7 +13,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::error::{Result, ServiceError};
-use crate::requests::ReasonView;
+use crate::requests::{reason_views, ReasonView};
 use crate::service::{new_id, parse_time, Actor, Service};
 use bantay_ledger::pass::{self as pass_code, CodeCheck, PassClaims};
 
@@ -601,15 +601,7 @@ impl Service {
             .pass(id)
             .await?
             .ok_or_else(|| ServiceError::NotFound { what: "pass", id: id.to_owned() })?;
-        let reasons: Vec<ReasonView> = serde_json::from_str::<Vec<serde_json::Value>>(&p.reasons)
-            .unwrap_or_default()
-            .iter()
-            .map(|r| ReasonView {
-                clause: r["clause"].as_str().unwrap_or_default().to_owned(),
-                effect: r["effect"].as_str().unwrap_or_default().to_owned(),
-                message: r["message"].as_str().unwrap_or_default().to_owned(),
-            })
-            .collect();
+        let reasons = reason_views(&p.reasons);
         Ok(PassView {
             from: time_text(p.valid_from),
             until: time_text(p.valid_until),

@@ -81,6 +81,20 @@ pub struct RequestView {
 /// How long a request may wait for its approvals.
 const PENDING_MAX_SECONDS: i64 = 7 * 86_400;
 
+/// The reasons of a decision as stored (a JSON array of reasons), for people to read.
+pub(crate) fn reason_views(stored: &str) -> Vec<ReasonView> {
+    let reasons: Vec<serde_json::Value> = serde_json::from_str(stored).unwrap_or_default();
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    reasons
+        .iter()
+        .map(|r| ReasonView {
+            clause: text(&r["clause"]),
+            effect: text(&r["effect"]),
+            message: text(&r["message"]),
+        })
+        .collect()
+}
+
 fn time_text(seconds: i64) -> String {
     Timestamp::from_unix_seconds(seconds).to_string()
 }
@@ -355,8 +369,6 @@ impl Service {
                 eligible,
             });
         }
-        let stored: Vec<serde_json::Value> =
-            serde_json::from_str(&request.reasons).unwrap_or_default();
         let grant = self
             .store
             .grants_of(&request.person)
@@ -365,14 +377,7 @@ impl Service {
             .find(|g| g.request.as_deref() == Some(id))
             .map(|g| g.id);
         Ok(RequestView {
-            reasons: stored
-                .iter()
-                .map(|r| ReasonView {
-                    clause: r["clause"].as_str().unwrap_or_default().to_owned(),
-                    effect: r["effect"].as_str().unwrap_or_default().to_owned(),
-                    message: r["message"].as_str().unwrap_or_default().to_owned(),
-                })
-                .collect(),
+            reasons: reason_views(&request.reasons),
             valid_from: time_text(request.valid_from),
             valid_until: time_text(request.valid_until),
             submitted: time_text(request.submitted),
