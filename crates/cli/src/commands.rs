@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod certify;
 pub mod datacenter;
 pub mod explain;
 pub mod generate;

@@ -113,6 +113,13 @@ enum Command {
     #[command(subcommand)]
     Guard(commands::datacenter::GuardCommand),
 
+    /// Certify that an extract file holds what a source database answers to a read-only
+    /// query (1.3.7); writes a signed certificate and records it in the ledger.
+    Certify(commands::certify::CertifyArgs),
+
+    /// Check a certificate and its extract file offline. Exit 0 certified, 1 not.
+    Verify(commands::certify::VerifyArgs),
+
     /// Serve the JSON API and run the scheduler (expiry, reviews, enforcement, mail).
     Serve(commands::serve::Args),
 }
@@ -214,6 +221,10 @@ fn main() -> ExitCode {
         }
         Command::Pass(c) => commands::datacenter::pass(&c, &cli.place, &cli.service, cli.output),
         Command::Guard(c) => commands::datacenter::guard(&c, &cli.place, &cli.service, cli.output),
+        Command::Certify(args) => {
+            commands::certify::certify(&args, &cli.place, &cli.service, cli.output)
+        }
+        Command::Verify(args) => commands::certify::verify(&args, cli.output),
         Command::Serve(args) => commands::serve::run(&args, &cli.place, &cli.service),
     };
     match result {

@@ -9,12 +9,14 @@
 //! business. Every reader fails whole: a snapshot with one bad line yields no findings.
 
 mod error;
+mod extract;
 mod pack_dir;
 mod postgres_target;
 mod snapshot;
 mod table;
 
 pub use error::ConnectError;
+pub use extract::{extract_format, parse_extract, query_source, read_extract, SourceError};
 pub use pack_dir::{read_pack, read_pack_sources};
 pub use postgres_target::{Membership, PostgresTarget, TargetError};
 pub use snapshot::{load_snapshot, scan_snapshot, ScanOutcome, SnapshotFiles};

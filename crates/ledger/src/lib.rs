@@ -5,6 +5,7 @@
 //! clock.
 
 mod bundle;
+pub mod certificate;
 mod event;
 mod frontier;
 mod head;

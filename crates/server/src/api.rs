@@ -42,6 +42,7 @@ impl IntoResponse for ServiceError {
             ServiceError::Refused(_) => StatusCode::CONFLICT,
             ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceError::Source(_) => StatusCode::BAD_GATEWAY,
             ServiceError::Store(bantay_store::StoreError::Event { .. }) => StatusCode::BAD_REQUEST,
             ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };

@@ -25,6 +25,9 @@ pub enum ServiceError {
     Unauthenticated,
     #[error("the ledger kept moving while deciding; try again")]
     Busy,
+    /// A database Bantay reads from (a certification's source) failed or refused.
+    #[error("the source database: {0}")]
+    Source(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -36,3 +39,14 @@ impl ServiceError {
 }
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// An error and its causes, one after another.
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}

@@ -10,6 +10,7 @@
 //! racing cannot together break 4.2, on one server or many.
 
 mod api;
+mod certify;
 mod datacenter;
 mod enforce;
 mod error;

@@ -44,6 +44,8 @@ pub(crate) enum Change {
     },
     /// A remark recorded for the record; changes no table.
     Note,
+    /// A signed certificate of a data extract (1.3.7), kept in the ledger; changes no table.
+    ExtractCertified,
     UnitRecorded(UnitRecorded),
     PersonRecorded(PersonRecorded),
     PersonAssigned(PersonAssigned),
@@ -171,10 +173,18 @@ struct NoteBody {
     text: String,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CertificateBody {
+    #[allow(dead_code)] // read to check the shape; `bantay verify` reads it
+    certificate: bantay_ledger::certificate::Certificate,
+}
+
 /// The event kinds a caller may append; `ledger.*` key events are written only by
 /// `init` and key rotation.
 pub const EVENT_KINDS: &[&str] = &[
     "ledger.note",
+    "extract.certified",
     "unit.recorded",
     "person.recorded",
     "person.assigned",
@@ -250,6 +260,9 @@ impl Change {
                 }
             }
             "ledger.note" => body::<NoteBody>(kind, value).map(|_| Change::Note)?,
+            "extract.certified" => {
+                body::<CertificateBody>(kind, value).map(|_| Change::ExtractCertified)?
+            }
             "unit.recorded" => Change::UnitRecorded(body(kind, value)?),
             "person.recorded" => Change::PersonRecorded(body(kind, value)?),
             "person.assigned" => Change::PersonAssigned(body(kind, value)?),
@@ -318,7 +331,7 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
                 .bind(seq).bind(&public_key[..]).execute(c).await.map(|r| r.rows_affected()))
             .doing("recording a signing key")?;
         }
-        Change::Note => {}
+        Change::Note | Change::ExtractCertified => {}
         Change::UnitRecorded(u) => {
             if let Some(parent) = &u.parent {
                 if !exists(tx, "units", parent).await? {

@@ -459,3 +459,93 @@ fn an_emergency_pass_from_request_to_the_gate_and_offline() {
     assert_eq!(log.stdout.lines().count(), 3, "{log:?}");
     ok(d, &["ledger", "verify", "--state"], 0);
 }
+
+#[test]
+fn an_extract_is_certified_and_verified_offline() {
+    use sqlx::Connection as _;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let source = runtime
+        .block_on(bantay_store::testing::TestDatabase::postgres())
+        .unwrap_or_else(|e| panic!("{e}"));
+    runtime.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&source.url_text()).await.unwrap();
+        sqlx::query("CREATE TABLE ports (code text PRIMARY KEY, name text)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO ports VALUES ('P01', 'Manila'), ('P02', 'Cebu')")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let init = ok(d, &["init"], 0);
+    let public = init
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("public key:"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    ok(d, &["personnel", "add", "--id", "CARL", "--name", "Carl Reyes"], 0);
+    ok(
+        d,
+        &[
+            "personnel",
+            "assign",
+            "--person",
+            "CARL",
+            "--unit",
+            "TSD",
+            "--order",
+            "CPO-1",
+            "--effective",
+            "2025-01-01",
+        ],
+        0,
+    );
+    std::fs::write(d.join("ports.csv"), "code,name\nP01,Manila\nP02,Cebu\n").unwrap();
+    let query = "SELECT code, name FROM ports ORDER BY code";
+    let url = source.url_text();
+    let certified = ok(
+        d,
+        &["certify", "--as", "CARL", "--source", &url, "--query", query, "--extract", "ports.csv"],
+        0,
+    );
+    assert!(certified.stdout.contains("certified ports.csv: 2 rows"), "{certified:?}");
+    let elsewhere = tempfile::tempdir().unwrap();
+    for name in ["ports.csv", "ports.csv.cert.json"] {
+        std::fs::copy(d.join(name), elsewhere.path().join(name)).unwrap();
+    }
+    let good = ok(
+        elsewhere.path(),
+        &["verify", "ports.csv.cert.json", "ports.csv", "--public-key", &public],
+        0,
+    );
+    assert!(good.stdout.starts_with("ok: ports.csv holds the 2 rows CARL certified"), "{good:?}");
+    std::fs::write(elsewhere.path().join("ports.csv"), "code,name\nP01,Manila\nP02,Cebu City\n")
+        .unwrap();
+    let bad = ok(
+        elsewhere.path(),
+        &["verify", "ports.csv.cert.json", "ports.csv", "--public-key", &public],
+        1,
+    );
+    assert!(bad.stdout.contains("not certified: the file is not the certified extract"), "{bad:?}");
+    let mismatch = ok(
+        d,
+        &[
+            "certify",
+            "--as",
+            "CARL",
+            "--source",
+            &url,
+            "--query",
+            query,
+            "--extract",
+            "../nope.csv",
+        ],
+        2,
+    );
+    assert!(mismatch.stderr.contains("extract"), "{mismatch:?}");
+}
