@@ -9,6 +9,7 @@ pub mod import;
 pub mod init;
 pub mod ledger;
 pub mod personnel;
+pub mod report;
 pub mod request;
 pub mod review;
 pub mod scan;

@@ -113,6 +113,10 @@ enum Command {
     #[command(subcommand)]
     Guard(commands::datacenter::GuardCommand),
 
+    /// The compliance report to the Commissioner (section 5): clause by clause, signed,
+    /// ending with the ledger's signed head. Exit 1 if findings are open.
+    Report(commands::report::Args),
+
     /// Certify that an extract file holds what a source database answers to a read-only
     /// query (1.3.7); writes a signed certificate and records it in the ledger.
     Certify(commands::certify::CertifyArgs),
@@ -221,6 +225,7 @@ fn main() -> ExitCode {
         }
         Command::Pass(c) => commands::datacenter::pass(&c, &cli.place, &cli.service, cli.output),
         Command::Guard(c) => commands::datacenter::guard(&c, &cli.place, &cli.service, cli.output),
+        Command::Report(args) => commands::report::run(&args, &cli.place, &cli.service, cli.output),
         Command::Certify(args) => {
             commands::certify::certify(&args, &cli.place, &cli.service, cli.output)
         }

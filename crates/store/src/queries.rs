@@ -145,6 +145,18 @@ pub struct NotificationRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct FindingRow {
+    pub id: String,
+    pub clause: String,
+    pub subject: String,
+    pub summary: String,
+    pub evidence: String,
+    pub status: String,
+    pub opened: i64,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct IncidentRow {
     pub id: String,
     pub title: String,
@@ -285,6 +297,36 @@ impl Store {
              FROM assignments WHERE person = $1 ORDER BY valid_from",
             person
         )
+    }
+
+    /// Every assignment, by person and start.
+    pub async fn all_assignments(&self) -> Result<Vec<AssignmentRow>> {
+        rows!(
+            self,
+            AssignmentRow,
+            "reading assignments",
+            "SELECT person, unit, valid_from, valid_until, personnel_order, is_head, seq \
+             FROM assignments ORDER BY person, valid_from, unit"
+        )
+    }
+
+    /// Every resource, by id.
+    pub async fn resources(&self) -> Result<Vec<ResourceRow>> {
+        rows!(
+            self,
+            ResourceRow,
+            "reading resources",
+            "SELECT id, kind, class, system, port, target, target_role FROM resources ORDER BY id"
+        )
+    }
+
+    /// Every grant in force at `at`, now or in the past: a grant's period ends when it is
+    /// revoked or suspended, so the period alone says whether it was held.
+    pub async fn grants_in_force(&self, at: i64) -> Result<Vec<GrantRow>> {
+        let sql = format!(
+            "{GRANT_COLUMNS} WHERE valid_from <= $1 AND (valid_until IS NULL OR valid_until > $1) ORDER BY person, id"
+        );
+        rows!(self, GrantRow, "reading grants in force", &sql, at)
     }
 
     /// The people heading `unit` at `at`.
@@ -450,6 +492,12 @@ impl Store {
         })
         .doing("checking a notification")?;
         Ok(n > 0)
+    }
+
+    /// Every finding, oldest first.
+    pub async fn findings(&self) -> Result<Vec<FindingRow>> {
+        rows!(self, FindingRow, "reading findings",
+            "SELECT id, clause, subject, summary, evidence, status, opened, seq FROM findings ORDER BY opened, id")
     }
 
     /// Whether a finding with this id is on record, and its status.

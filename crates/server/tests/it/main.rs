@@ -9,6 +9,7 @@ mod datacenter;
 mod enforcement;
 mod mail;
 mod realignment;
+mod report;
 mod requests;
 mod reviews;
 
