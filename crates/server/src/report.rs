@@ -80,8 +80,21 @@ fn reasons_cite(body: &Value, clause: &str) -> bool {
         .is_some_and(|r| r.iter().any(|x| x["clause"] == clause && x["effect"] == "denies"))
 }
 
-/// The clause an event counts for in the report, if any.
-fn clause_of(kind: &str, body: &Value) -> Vec<&'static str> {
+/// The clause an event counts for in the report, if any. `finding_clause` names the
+/// clause of a finding by id (a status change carries only the id).
+fn clause_of(
+    kind: &str,
+    body: &Value,
+    finding_clause: &dyn Fn(&str) -> Option<String>,
+) -> Vec<&'static str> {
+    let clause = match kind {
+        "finding.opened" => body["clause"].as_str().map(str::to_owned),
+        "finding.status" => finding_clause(body["id"].as_str().unwrap_or("")),
+        _ => None,
+    };
+    if let Some(clause) = clause {
+        return CLAUSES.iter().copied().filter(|c| *c == clause).collect();
+    }
     match kind {
         "person.assigned" if !body["concurrent"].as_bool().unwrap_or(false) => vec!["3"],
         "grant.suspended" | "task.opened" | "task.done" => vec!["3"],
@@ -98,15 +111,6 @@ fn clause_of(kind: &str, body: &Value) -> Vec<&'static str> {
             vec!["4.3"]
         }
         "guard.entry" | "guard.exit" | "guard.refused" | "guard.rostered" => vec!["4.4"],
-        "finding.opened" => match body["clause"].as_str() {
-            Some("3") => vec!["3"],
-            Some("4.1") => vec!["4.1"],
-            Some("4.2") => vec!["4.2"],
-            Some("4.3") => vec!["4.3"],
-            Some("4.4") => vec!["4.4"],
-            Some("4.5") => vec!["4.5"],
-            _ => vec![],
-        },
         _ => vec![],
     }
 }
@@ -128,6 +132,8 @@ impl Service {
         };
         let all = |_: &Value| true;
         let findings = self.store.findings().await?;
+        let finding_clause =
+            |id: &str| findings.iter().find(|f| f.id == id).map(|f| f.clause.clone());
         // What is held at the period's end that the order forbids (the detective scan).
         let scanned = self.scan_state(until.plus_seconds(-1).min(self.now())).await?;
         let held = |clause: &str| scanned.counts.get(clause).copied().unwrap_or(0) as u64;
@@ -140,7 +146,7 @@ impl Service {
                 .find_str(clause)
                 .map(|c| self.pack.clauses.info(c).title.clone())
                 .unwrap_or_default();
-            let open: Vec<OpenFinding> = findings
+            let mut open: Vec<OpenFinding> = findings
                 .iter()
                 .filter(|f| f.clause == clause && (f.status == "open" || f.status == "reopened"))
                 .map(|f| OpenFinding {
@@ -151,9 +157,27 @@ impl Service {
                     opened: Timestamp::from_unix_seconds(f.opened).to_string(),
                 })
                 .collect();
+            // What the scan finds held at the period's end, with the grants as evidence.
+            open.extend(scanned.findings.iter().filter(|f| f.clause.as_str() == clause).map(|f| {
+                OpenFinding {
+                    id: format!("scan-{}", f.person),
+                    subject: f.person.clone(),
+                    summary: f.message.clone(),
+                    evidence: format!(
+                        "grants in force on {}: {}",
+                        scanned.at,
+                        f.resources.join(", ")
+                    ),
+                    opened: scanned.at.to_string(),
+                }
+            }));
             let opened_in_period = count("finding.opened", &|b| b["clause"] == clause);
+            let remediated = count("finding.status", &|b| {
+                b["status"] == "remediated"
+                    && finding_clause(b["id"].as_str().unwrap_or("")).as_deref() == Some(clause)
+            });
             let figure = |label: &str, value: u64| Figure { label: label.to_owned(), value };
-            let figures = match clause {
+            let mut figures = match clause {
                 "3" => vec![
                     figure(
                         "personnel orders recorded",
@@ -211,16 +235,20 @@ impl Service {
                 ],
                 _ => vec![figure("findings opened", opened_in_period)],
             };
+            figures.push(figure("findings remediated", remediated));
             let steps: Vec<String> = events
                 .iter()
                 .filter(|e| {
-                    clause_of(e["kind"].as_str().unwrap_or(""), &e["body"]).contains(&clause)
+                    clause_of(e["kind"].as_str().unwrap_or(""), &e["body"], &finding_clause)
+                        .contains(&clause)
                 })
                 .filter_map(step_line)
                 .collect();
             let mut per_day: BTreeMap<i64, u64> = (0..days).map(|d| (d, 0)).collect();
             for e in &events {
-                if clause_of(e["kind"].as_str().unwrap_or(""), &e["body"]).contains(&clause) {
+                if clause_of(e["kind"].as_str().unwrap_or(""), &e["body"], &finding_clause)
+                    .contains(&clause)
+                {
                     let day = (e["time"].as_i64().unwrap_or(from_s) - from_s) / 86_400;
                     *per_day.entry(day.min(days - 1)).or_default() += 1;
                 }
@@ -230,7 +258,7 @@ impl Service {
                 .map(|(d, n)| (Timestamp::from_unix_seconds(from_s + d * 86_400).to_string(), n))
                 .collect();
             let monitored = clause != "4.5" || !open.is_empty() || opened_in_period > 0;
-            let status = if !open.is_empty() || held(clause) > 0 {
+            let status = if !open.is_empty() {
                 "findings open"
             } else if monitored {
                 "compliant"
@@ -338,6 +366,9 @@ fn step_line(e: &Value) -> Option<String> {
             b["datacenter"].as_str().unwrap_or(""),
             b["verdict"].as_str().unwrap_or("")
         ),
+        "finding.status" => {
+            format!("{when}: finding {id} {} by {who}", b["status"].as_str().unwrap_or(""))
+        }
         "finding.opened" => {
             format!("{when}: finding {id}: {}", b["summary"].as_str().unwrap_or(""))
         }
@@ -381,7 +412,7 @@ pub fn report_html(report: &Report) -> String {
         html.push_str(&trend_svg(&s.trend));
         if !s.open_findings.is_empty() {
             html.push_str("<h3>Open findings</h3><table><tr><th>finding</th><th>summary</th><th>evidence</th></tr>");
-            for f in &s.open_findings {
+            for f in s.open_findings.iter().take(50) {
                 html.push_str(&format!(
                     "<tr><td>{}<br>{}</td><td>{}</td><td>{}</td></tr>",
                     e(&f.id),
@@ -391,6 +422,12 @@ pub fn report_html(report: &Report) -> String {
                 ));
             }
             html.push_str("</table>");
+            if s.open_findings.len() > 50 {
+                html.push_str(&format!(
+                    "<p>… and {} more (the JSON report lists them all).</p>",
+                    s.open_findings.len() - 50
+                ));
+            }
         }
         if !s.steps.is_empty() {
             html.push_str("<h3>Steps taken</h3><ul>");

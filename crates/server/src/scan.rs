@@ -12,8 +12,9 @@ use crate::error::{Result, ServiceError};
 use crate::service::Service;
 
 /// What the scan found at a moment.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StateScan {
+    pub at: Timestamp,
     pub grants_in_force: u64,
     /// Findings per clause.
     pub counts: BTreeMap<String, usize>,
@@ -85,6 +86,6 @@ impl Service {
         let report = scan.finish(vec![tally], "grants in force");
         let counts = report.counts().into_iter().map(|(c, n)| (c.to_string(), n)).collect();
         let findings = report.findings().collect();
-        Ok(StateScan { grants_in_force: grants.len() as u64, counts, findings })
+        Ok(StateScan { at, grants_in_force: grants.len() as u64, counts, findings })
     }
 }

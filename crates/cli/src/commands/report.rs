@@ -16,9 +16,13 @@ pub struct Args {
     /// The day after the period.
     #[arg(long)]
     until: String,
-    /// Write the HTML report here (print it, or save it as PDF from a browser).
+    /// Write the HTML report here (self-contained; it prints well).
     #[arg(long)]
     html: Option<PathBuf>,
+    /// Write the report as PDF here, printed by headless Chromium (`chromium` on the
+    /// PATH, or BANTAY_CHROMIUM).
+    #[arg(long)]
+    pdf: Option<PathBuf>,
 }
 
 pub fn run(
@@ -35,9 +39,13 @@ pub fn run(
     runtime()?.block_on(async {
         let service = open(place, options).await?;
         let report = or_exit!(service.report(from, until).await);
+        let html = bantay_server::report_html(&report);
         if let Some(path) = &args.html {
-            std::fs::write(path, bantay_server::report_html(&report))
+            std::fs::write(path, &html)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        }
+        if let Some(path) = &args.pdf {
+            print_pdf(&html, path)?;
         }
         match output {
             Output::Json => print_json(&report)?,
@@ -58,4 +66,40 @@ pub fn run(
         let open = report.sections.iter().any(|s| !s.open_findings.is_empty());
         Ok(if open { ExitCode::from(1) } else { ExitCode::SUCCESS })
     })
+}
+
+/// Prints `html` to a PDF at `out` with headless Chromium.
+fn print_pdf(html: &str, out: &std::path::Path) -> anyhow::Result<()> {
+    let chromium = std::env::var_os("BANTAY_CHROMIUM")
+        .map(PathBuf::from)
+        .or_else(|| {
+            ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|name| {
+                std::env::var_os("PATH").and_then(|paths| {
+                    std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file())
+                })
+            })
+        })
+        .ok_or_else(|| {
+            anyhow::anyhow!("a PDF needs Chromium: install it (Debian: apt-get install chromium) or set BANTAY_CHROMIUM, or write --html and print it from a browser")
+        })?;
+    let dir = tempfile::tempdir()?;
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, html)?;
+    let out = std::path::absolute(out)?;
+    let status = std::process::Command::new(&chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"])
+        .arg(format!("--print-to-pdf={}", out.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| anyhow::anyhow!("cannot run {}: {e}", chromium.display()))?;
+    if !status.success() || !out.is_file() {
+        anyhow::bail!(
+            "{} did not print the report to {} ({status})",
+            chromium.display(),
+            out.display()
+        );
+    }
+    Ok(())
 }

@@ -61,6 +61,22 @@ async fn the_report_counts_what_the_ledger_holds() {
     w.set("2026-12-01T13:00");
     w.service.sweep().await.unwrap(); // opens the unguarded-shift findings (4.4)
 
+    // One 4.4 finding is remediated: a step of 4.4, and one open finding fewer.
+    let first_44 = w
+        .service
+        .store()
+        .findings()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.clause == "4.4")
+        .unwrap();
+    w.import(vec![(
+        "finding.status",
+        serde_json::json!({"id": first_44.id, "status": "remediated"}),
+    )])
+    .await;
+
     let from = bantay_core::Timestamp::parse("2026-12-01").unwrap();
     let until = bantay_core::Timestamp::parse("2026-12-08").unwrap();
     let report = w.service.report(from, until).await.unwrap();
@@ -96,6 +112,11 @@ async fn the_report_counts_what_the_ledger_holds() {
     assert!(open_44 > 0);
     assert_eq!(section("4.4").open_findings.len(), open_44);
     assert_eq!(section("4.4").status, "findings open");
+    assert_eq!(figure("4.4", "findings remediated"), 1);
+    assert!(section("4.4")
+        .steps
+        .iter()
+        .any(|s| s.contains(&format!("finding {} remediated", first_44.id))));
     assert_eq!(section("4.5").status, "not yet monitored");
     assert!(
         section("4.2").steps.iter().any(|s| s.contains("refused") && s.contains("4.2")),
