@@ -453,7 +453,8 @@ pub fn report_html(report: &Report) -> String {
 
 /// A bar chart of counts per day.
 fn trend_svg(trend: &[(String, u64)]) -> String {
-    let max = trend.iter().map(|t| t.1).max().unwrap_or(0).max(1);
+    let most = trend.iter().map(|t| t.1).max().unwrap_or(0);
+    let max = most.max(1);
     let (width, height) = (600.0_f64, 80.0_f64);
     let bar = width / trend.len().max(1) as f64;
     let mut svg = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{}\" role=\"img\"><title>events per day</title>", height + 14.0);
@@ -468,7 +469,7 @@ fn trend_svg(trend: &[(String, u64)]) -> String {
     }
     if let (Some(first), Some(last)) = (trend.first(), trend.last()) {
         svg.push_str(&format!(
-            "<text x=\"0\" y=\"{:.0}\" font-size=\"10\">{}</text><text x=\"{width}\" y=\"{:.0}\" font-size=\"10\" text-anchor=\"end\">{} (most: {max})</text>",
+            "<text x=\"0\" y=\"{:.0}\" font-size=\"10\">{}</text><text x=\"{width}\" y=\"{:.0}\" font-size=\"10\" text-anchor=\"end\">{} (most in a day: {most})</text>",
             height + 12.0, first.0, height + 12.0, last.0
         ));
     }
