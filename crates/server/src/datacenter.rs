@@ -342,7 +342,7 @@ impl Service {
 
     /// Everything that refuses a pass for this window now, each citing its clause; with
     /// the slot the pass would take in each shift its window touches.
-    async fn pass_problems(&self, p: &PassRow, now: i64) -> Result<(Vec<Reason>, Vec<(i64, i64)>)> {
+    async fn pass_problems(&self, p: &PassRow) -> Result<(Vec<Reason>, Vec<(i64, i64)>)> {
         let rules = &self.pack.rules.datacenter;
         let guard_clause =
             bantay_core::Clause::parse("4.4").unwrap_or_else(|| rules.clause.clone());
@@ -430,7 +430,6 @@ impl Service {
                 format!("no guard is rostered at {} from {} to {}; every entry needs a guard to vet and log it", p.datacenter, time_text(gap_from), time_text(gap_until)),
             ));
         }
-        let _ = now;
         Ok((reasons, slots))
     }
 
@@ -472,7 +471,7 @@ impl Service {
                 submitted: now.unix_seconds(),
                 seq: 0,
             };
-            let (reasons, _) = self.pass_problems(&row, now.unix_seconds()).await?;
+            let (reasons, _) = self.pass_problems(&row).await?;
             let outcome = if reasons.is_empty() { "requested" } else { "refused" };
             let mut events = vec![self.event(
                 "pass.requested",
@@ -532,7 +531,7 @@ impl Service {
                     let reasons = vec![denies(&self.pack.rules.datacenter.clause, format!("the window ended at {}", time_text(p.valid_until)))];
                     return Ok((vec![self.event("pass.refused", actor, json!({ "id": id, "reasons": reasons }))], Ok(())));
                 }
-                let (reasons, slots) = self.pass_problems(&p, now).await?;
+                let (reasons, slots) = self.pass_problems(&p).await?;
                 if !reasons.is_empty() {
                     let events = vec![
                         self.event("pass.refused", actor, json!({ "id": id, "reasons": reasons })),
