@@ -29,7 +29,7 @@ impl Service {
         if query.trim().is_empty() {
             return Err(ServiceError::bad("query", "give the query that produced the extract"));
         }
-        bantay_connect::extract_format(extract)
+        let format = bantay_connect::extract_format(extract)
             .map_err(|e| ServiceError::bad("extract", e.to_string()))?;
         let location = bantay_store::DatabaseUrl::parse(source).location();
         let answer = query_source(source, query).await.map_err(|e| {
@@ -53,7 +53,7 @@ impl Service {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            format: bantay_connect::extract_format(extract).unwrap_or("csv").to_owned(),
+            format: format.to_owned(),
             certified_at: self.now().unix_seconds(),
             officer: officer.id().to_owned(),
         };

@@ -295,14 +295,7 @@ fn the_demo_seeds_atomically_and_bad_records_leave_nothing() {
 fn an_emergency_pass_from_request_to_the_gate_and_offline() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let init = ok(d, &["init"], 0);
-    let public = init
-        .stdout
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("public key:"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let public = crate::init_ledger(d);
     for (id, unit) in [("DC", Some("MISTG")), ("BEN", Some("SDD")), ("GUARD-1", None)] {
         ok(d, &["personnel", "add", "--id", id, "--name", &format!("{id} Ramos")], 0);
         if let Some(unit) = unit {
@@ -480,14 +473,7 @@ fn an_extract_is_certified_and_verified_offline() {
     });
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let init = ok(d, &["init"], 0);
-    let public = init
-        .stdout
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("public key:"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let public = crate::init_ledger(d);
     ok(d, &["personnel", "add", "--id", "CARL", "--name", "Carl Reyes"], 0);
     ok(
         d,

@@ -54,3 +54,15 @@ pub fn bantay_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 pub fn root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
+
+/// Runs `bantay init` in `dir` and returns the public key it printed.
+pub fn init_ledger(dir: &Path) -> String {
+    let init = bantay(dir, &["init"]);
+    assert_eq!(init.code, 0, "{init:?}");
+    init.stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("public key:"))
+        .unwrap_or_else(|| panic!("no public key printed: {init:?}"))
+        .trim()
+        .to_owned()
+}
