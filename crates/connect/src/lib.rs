@@ -8,6 +8,7 @@
 //! every error. They hold no policy of their own: what a record means is the core's
 //! business. Every reader fails whole: a snapshot with one bad line yields no findings.
 
+pub mod authlog;
 mod error;
 mod extract;
 mod pack_dir;

@@ -48,4 +48,7 @@ pub use snapshot::{
     Origin, Person, PersonIdx, PersonRecord, RecordError, Resource, ResourceIdx, ResourceRecord,
     Snapshot, SnapshotBuilder,
 };
-pub use time::{parse_bytes as parse_time_bytes, ManilaTime, Period, TimeError, Timestamp};
+pub use time::{
+    parse_bytes as parse_time_bytes, ManilaTime, Period, TimeError, Timestamp,
+    MANILA_OFFSET_SECONDS,
+};

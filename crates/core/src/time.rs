@@ -47,6 +47,34 @@ impl Timestamp {
             .map_err(|why| TimeError { text: text.chars().take(64).collect(), why })
     }
 
+    /// The instant of a calendar date and time of day read on a clock `offset_seconds`
+    /// east of UTC, or `None` when a part is out of range. Log readers use it for the
+    /// many timestamp layouts that are not ISO 8601.
+    pub fn from_civil(
+        date: (i64, i64, i64),
+        time: (i64, i64, i64),
+        offset_seconds: i64,
+    ) -> Option<Self> {
+        let (year, month, day) = date;
+        let (hour, minute, second) = time;
+        let valid = (1..=12).contains(&month)
+            && day >= 1
+            && day <= days_in_month(year, month)
+            && (0..24).contains(&hour)
+            && (0..60).contains(&minute)
+            && (0..61).contains(&second);
+        if !valid {
+            return None;
+        }
+        let days = days_from_civil(year, month, day);
+        in_range(days * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second - offset_seconds).ok()
+    }
+
+    /// The year on a clock `offset_seconds` east of UTC.
+    pub fn year_at(self, offset_seconds: i64) -> i64 {
+        civil_from_days((self.0 + offset_seconds).div_euclid(SECONDS_PER_DAY)).0
+    }
+
     /// The Manila calendar date and time, `YYYY-MM-DD HH:MM:SS`.
     pub fn manila(self) -> ManilaTime {
         ManilaTime(self)

@@ -3,6 +3,7 @@
 // Tests fail loudly: helpers outside #[test] functions may unwrap and panic too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod authlog;
 mod bad_input;
 mod scan;
 
