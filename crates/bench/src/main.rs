@@ -3,10 +3,12 @@
 //!
 //! - `decisions`: the compiled decision table against plain `cedar-policy`
 //!   `is_authorized`, over the same requests, checking that every decision is identical.
+//! - `authlog`: reading and classifying a mixed authentication log vs `rg -c`.
 //! - `appends`, `verify`: the stored ledger (see `ledger_store.rs`).
 //! - `scan`: see `bench/scan.py`, which runs `bantay scan` beside DuckDB in separate
 //!   processes so that each one's peak memory can be measured.
 
+mod authlog;
 mod ledger_store;
 
 use std::hint::black_box;
@@ -58,6 +60,14 @@ enum Bench {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Reading a mixed authentication log vs ripgrep counting the same lines.
+    Authlog {
+        /// Size of the generated log.
+        #[arg(long, default_value_t = 1024)]
+        megabytes: u64,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     Proofs {
         /// Events in the tree.
         #[arg(long, default_value_t = 10_000_000)]
@@ -76,6 +86,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Verify { events, runs } => ledger_store::verify(events, runs),
         Bench::Decisions { requests, runs, persons } => decisions(requests, runs, persons),
         Bench::Proofs { events, samples } => proofs(events, samples),
+        Bench::Authlog { megabytes, runs } => authlog::run(megabytes, runs),
     }
 }
 

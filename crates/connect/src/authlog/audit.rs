@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use bantay_core::Timestamp;
 
-use super::{address, AuthEvent, Reading, Service};
+use super::{address, AuthEvent, Cut, Reading, Service};
 
 pub(super) fn read(text: &str) -> Reading<'_> {
     let Some((kind, rest)) = text.strip_prefix("type=").and_then(|t| t.split_once(' ')) else {
@@ -19,7 +19,7 @@ pub(super) fn read(text: &str) -> Reading<'_> {
         return Reading::Other;
     }
     let time = stamp.parse::<i64>().ok().map(Timestamp::from_unix_seconds);
-    let Some((_, inner)) = rest.split_once("msg='") else {
+    let Some((_, inner)) = rest.cut("msg='") else {
         return Reading::Other;
     };
     let inner = inner.strip_suffix('\'').unwrap_or(inner);

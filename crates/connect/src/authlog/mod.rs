@@ -117,9 +117,14 @@ impl LogContext {
 
 /// Reads one line (without its line ending).
 pub fn read_line<'a>(line: &'a [u8], context: &LogContext) -> Reading<'a> {
-    let Ok(text) = std::str::from_utf8(line) else {
-        return Reading::Unknown;
-    };
+    match std::str::from_utf8(line) {
+        Ok(text) => read_text(text, context),
+        Err(_) => Reading::Unknown,
+    }
+}
+
+/// Reads one line already known to be UTF-8.
+fn read_text<'a>(text: &'a str, context: &LogContext) -> Reading<'a> {
     let text = text.trim_end_matches(['\r', '\n']);
     match text.as_bytes().first() {
         None => Reading::Other,
@@ -221,6 +226,109 @@ impl LogTally {
             Reading::Other => self.other += 1,
             Reading::Unknown => self.unknown += 1,
         }
+    }
+}
+
+/// Reads a whole log, line by line, calling `each` with the line's number (from 1), its
+/// bytes and what it is. Lines may be of any length; a last line without a newline counts.
+/// Only reading the source can fail.
+pub fn read_log(
+    mut source: impl std::io::Read,
+    context: &LogContext,
+    mut each: impl FnMut(u64, &[u8], Reading<'_>),
+) -> std::io::Result<LogTally> {
+    const CHUNK: usize = 1 << 20;
+    let mut tally = LogTally::default();
+    let mut buffer = vec![0u8; CHUNK];
+    let mut filled = 0;
+    loop {
+        if filled == buffer.len() {
+            // One line longer than the buffer: make room for it.
+            buffer.resize(buffer.len() * 2, 0);
+        }
+        let read = match source.read(&mut buffer[filled..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let end = filled + read;
+        // Checking a megabyte for UTF-8 at once is much cheaper than line by line; a chunk
+        // that is not UTF-8 throughout is checked line by line.
+        let chunk = std::str::from_utf8(&buffer[..end]).ok();
+        let mut start = 0;
+        let mut one = |line: &[u8], start: usize, stop: usize, tally: &mut LogTally| {
+            let reading = match chunk {
+                Some(text) => read_text(&text[start..stop], context),
+                None => read_line(line, context),
+            };
+            tally.add(&reading);
+            each(tally.lines, line, reading);
+        };
+        for newline in memchr::memchr_iter(b'\n', &buffer[..end]) {
+            one(&buffer[start..newline], start, newline, &mut tally);
+            start = newline + 1;
+        }
+        if read == 0 {
+            if start < end {
+                one(&buffer[start..end], start, end, &mut tally);
+            }
+            return Ok(tally);
+        }
+        let complete = start;
+        buffer.copy_within(complete..end, 0);
+        filled = end - complete;
+    }
+}
+
+/// Substring search for the readers' fixed words. Both `str::split_once(&str)` and a
+/// one-off `memmem` searcher cost more to set up than the search itself on a log line, so
+/// this looks for the needle's first byte that is not a space (spaces come every few
+/// bytes) with `memchr`, and compares there.
+pub(crate) trait Cut {
+    fn at(&self, needle: &str) -> Option<usize>;
+    fn cut(&self, needle: &str) -> Option<(&str, &str)>;
+    fn rcut(&self, needle: &str) -> Option<(&str, &str)>;
+}
+
+/// The needle's first byte that is not a space, and its index.
+fn anchor(needle: &[u8]) -> (usize, u8) {
+    let k = needle.iter().position(|&b| b != b' ').unwrap_or(0);
+    (k, needle.get(k).copied().unwrap_or(b' '))
+}
+
+impl Cut for str {
+    fn at(&self, needle: &str) -> Option<usize> {
+        let (h, n) = (self.as_bytes(), needle.as_bytes());
+        let (k, byte) = anchor(n);
+        let mut from = k;
+        while from < h.len() {
+            let i = from + memchr::memchr(byte, &h[from..])?;
+            if h[i - k..].starts_with(n) {
+                return Some(i - k);
+            }
+            from = i + 1;
+        }
+        None
+    }
+
+    fn cut(&self, needle: &str) -> Option<(&str, &str)> {
+        let i = self.at(needle)?;
+        Some((self.get(..i)?, self.get(i + needle.len()..)?))
+    }
+
+    fn rcut(&self, needle: &str) -> Option<(&str, &str)> {
+        let (h, n) = (self.as_bytes(), needle.as_bytes());
+        let (k, byte) = anchor(n);
+        let mut to = h.len();
+        while to > k {
+            let i = memchr::memrchr(byte, &h[k..to])? + k;
+            if h[i - k..].starts_with(n) {
+                let start = i - k;
+                return Some((self.get(..start)?, self.get(start + n.len()..)?));
+            }
+            to = i;
+        }
+        None
     }
 }
 

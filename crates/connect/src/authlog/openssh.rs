@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::{address, pam, AuthEvent, Header, Reading, Service};
+use super::{address, pam, AuthEvent, Cut, Header, Reading, Service};
 
 pub(super) fn read<'a>(header: &Header<'a>) -> Reading<'a> {
     let message = header.message.trim_end();
@@ -13,7 +13,7 @@ pub(super) fn read<'a>(header: &Header<'a>) -> Reading<'a> {
     }
     let event = |account: &'a str, source: Option<&'a str>, method: &'a str, success: bool| {
         Reading::Event(AuthEvent {
-            time: header.time,
+            time: header.time.time(),
             host: Cow::Borrowed(header.host),
             service: Service::Ssh,
             account: Cow::Borrowed(account),
@@ -26,7 +26,7 @@ pub(super) fn read<'a>(header: &Header<'a>) -> Reading<'a> {
         })
     };
     if let Some(rest) = message.strip_prefix("Accepted ") {
-        if let Some((method, rest)) = rest.split_once(" for ") {
+        if let Some((method, rest)) = rest.cut(" for ") {
             if let Some((user, addr)) = user_from(rest, ends_session_line) {
                 return event(user, Some(addr), method, true);
             }
@@ -34,7 +34,7 @@ pub(super) fn read<'a>(header: &Header<'a>) -> Reading<'a> {
         return Reading::Other;
     }
     if let Some(rest) = message.strip_prefix("Failed ") {
-        if let Some((method, rest)) = rest.split_once(" for ") {
+        if let Some((method, rest)) = rest.cut(" for ") {
             let rest = rest.strip_prefix("invalid user ").unwrap_or(rest);
             if let Some((user, addr)) = user_from(rest, ends_session_line) {
                 return event(user, Some(addr), method, false);
@@ -53,7 +53,7 @@ pub(super) fn read<'a>(header: &Header<'a>) -> Reading<'a> {
         if let Some((user, addr)) = user_from(rest, |tail| tail.starts_with(" not allowed")) {
             return event(user, Some(addr), "none", false);
         }
-        if let Some((user, _)) = rest.split_once(" not allowed because") {
+        if let Some((user, _)) = rest.cut(" not allowed because") {
             return event(user, None, "none", false);
         }
         return Reading::Other;
@@ -65,7 +65,7 @@ pub(super) fn read<'a>(header: &Header<'a>) -> Reading<'a> {
     if let Some(rest) = message.strip_prefix("PAM: ") {
         // `PAM: Authentication failure for [illegal user ]NAME from HOST[ via ADDR]`, and
         // `PAM: User not known to the underlying authentication module for illegal user …`.
-        if let Some((_, rest)) = rest.split_once(" for ") {
+        if let Some((_, rest)) = rest.cut(" for ") {
             let rest = rest.strip_prefix("illegal user ").unwrap_or(rest);
             let via = |tail: &str| tail.is_empty() || tail.starts_with(" via ");
             if let Some((user, addr)) = user_from(rest, via) {
@@ -86,7 +86,7 @@ pub(super) fn read<'a>(header: &Header<'a>) -> Reading<'a> {
         return event(user, None, "none", false);
     }
     if let Some(rest) = message.strip_prefix("Disconnecting invalid user ") {
-        let head = rest.split_once(": ").map_or(rest, |(head, _)| head);
+        let head = rest.cut(": ").map_or(rest, |(head, _)| head);
         if let Some((user, addr)) = user_addr_port(head) {
             return event(user, Some(addr), "none", false);
         }
@@ -124,7 +124,7 @@ fn user_from(rest: &str, tail_ok: impl Fn(&str) -> bool) -> Option<(&str, &str)>
         let at = if start == 0 && rest.starts_with("from ") {
             0
         } else {
-            start + rest.get(start..)?.find(" from ")? + 1
+            start + rest.get(start..)?.at(" from ")? + 1
         };
         let after = &rest[at + 5..];
         let addr_end = after.find(' ').unwrap_or(after.len());
@@ -150,7 +150,7 @@ fn user_from(rest: &str, tail_ok: impl Fn(&str) -> bool) -> Option<(&str, &str)>
 
 /// `NAME ADDR port N` read from the right.
 fn user_addr_port(rest: &str) -> Option<(&str, &str)> {
-    let (left, port) = rest.rsplit_once(" port ")?;
+    let (left, port) = rest.rcut(" port ")?;
     let port = port.split(':').next().unwrap_or(port);
     if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
         return None;

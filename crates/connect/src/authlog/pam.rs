@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::{address, AuthEvent, Header, Reading, Service};
+use super::{address, AuthEvent, Cut, Header, Reading, Service};
 
 /// Shells: a `sudo` of one (without `-c`) is an interactive session as its target.
 const SHELLS: [&str; 9] = ["sh", "bash", "zsh", "ksh", "csh", "tcsh", "dash", "fish", "su"];
@@ -35,7 +35,7 @@ fn service_of(name: &str) -> Service {
 
 fn event<'a>(header: &Header<'a>, service: Service, account: &'a str) -> AuthEvent<'a> {
     AuthEvent {
-        time: header.time,
+        time: header.time.time(),
         host: Cow::Borrowed(header.host),
         service,
         account: Cow::Borrowed(account),
@@ -69,12 +69,12 @@ pub(super) fn pam_message<'a>(header: &Header<'a>, message: &'a str) -> Reading<
     if let Some(body) = message.strip_prefix("(pam_unix) ") {
         return pam_body(header, header.program, body);
     }
-    let (service_name, body) = match message.split_once("): ") {
+    let (service_name, body) = match message.cut("): ") {
         Some((module, body)) if !module.contains(' ') => {
             let inner = module.split_once('(').map_or("", |(_, inner)| inner);
             (inner.split(':').next().unwrap_or(""), body)
         }
-        _ => ("", message.split_once(": ").map_or(message, |(_, body)| body)),
+        _ => ("", message.cut(": ").map_or(message, |(_, body)| body)),
     };
     let service_name = if service_name.is_empty() || service_name == "auth" {
         header.program
@@ -92,7 +92,7 @@ fn pam_body<'a>(header: &Header<'a>, service_name: &'a str, body: &'a str) -> Re
         if matches!(service, Service::Ssh | Service::Sudo | Service::Su) {
             return Reading::Other;
         }
-        let (account, by) = match rest.split_once(" by ") {
+        let (account, by) = match rest.cut(" by ") {
             Some((account, by)) => (account, Some(by)),
             None => (rest, None),
         };
@@ -117,15 +117,15 @@ fn strip_uid(name: &str) -> &str {
 /// user may both be chosen by an attacker, so the host is the last `rhost=` before the
 /// first ` user=` (PAM writes the user last).
 fn failure<'a>(header: &Header<'a>, service: Service, fields: &'a str) -> Reading<'a> {
-    let (head, user) = match fields.split_once(" user=") {
+    let (head, user) = match fields.cut(" user=") {
         Some((head, user)) => (head, Some(user.trim())),
         None => (fields, None),
     };
-    let Some((before, rhost)) = head.rsplit_once(" rhost=") else {
+    let Some((before, rhost)) = head.rcut(" rhost=") else {
         return Reading::Other;
     };
     let rhost = rhost.trim();
-    let ruser = before.split_once("ruser=").map(|(_, r)| r.trim()).filter(|r| !r.is_empty());
+    let ruser = before.cut("ruser=").map(|(_, r)| r.trim()).filter(|r| !r.is_empty());
     let tty = before
         .split(' ')
         .find_map(|f| f.strip_prefix("tty="))
@@ -148,18 +148,18 @@ pub(super) fn sudo<'a>(header: &Header<'a>) -> Reading<'a> {
     if message.starts_with("pam_") {
         return pam_message(header, message);
     }
-    let Some((by, rest)) = message.split_once(" : ") else {
+    let Some((by, rest)) = message.cut(" : ") else {
         return Reading::Other;
     };
     // The command is last and may itself contain ` ; `.
-    let (fields, command) = match rest.split_once("COMMAND=") {
+    let (fields, command) = match rest.cut("COMMAND=") {
         Some((fields, command)) => (fields, Some(command)),
         None => (rest, None),
     };
     let mut account = "root";
     let mut tty = None;
     let mut refused = false;
-    for field in fields.split(" ; ").map(str::trim).filter(|f| !f.is_empty()) {
+    for field in fields.split(';').map(str::trim).filter(|f| !f.is_empty()) {
         match field.split_once('=') {
             Some(("USER", user)) => account = user,
             Some(("TTY", t)) => tty = Some(t),
@@ -204,8 +204,8 @@ pub(super) fn su<'a>(header: &Header<'a>) -> Reading<'a> {
         None => (true, message),
     };
     if let Some(rest) = rest.strip_prefix("(to ") {
-        if let Some((account, rest)) = rest.split_once(") ") {
-            let (by, tty) = rest.split_once(" on ").unwrap_or((rest, ""));
+        if let Some((account, rest)) = rest.cut(") ") {
+            let (by, tty) = rest.cut(" on ").unwrap_or((rest, ""));
             let mut e = event(header, Service::Su, account);
             e.by = Some(Cow::Borrowed(by));
             e.source = (!tty.is_empty()).then_some(Cow::Borrowed(tty));
@@ -215,7 +215,7 @@ pub(super) fn su<'a>(header: &Header<'a>) -> Reading<'a> {
     }
     for (lead, success) in [("Successful su for ", true), ("FAILED su for ", false)] {
         if let Some(rest) = message.strip_prefix(lead) {
-            if let Some((account, by)) = rest.split_once(" by ") {
+            if let Some((account, by)) = rest.cut(" by ") {
                 let mut e = event(header, Service::Su, account);
                 e.by = Some(Cow::Borrowed(by));
                 e.success = success;
@@ -241,7 +241,7 @@ pub(super) fn login<'a>(header: &Header<'a>) -> Reading<'a> {
     }
     if let Some(rest) = message.strip_prefix("FAILED LOGIN ") {
         let tty = rest.split('\'').nth(1);
-        let account = rest.split_once(" FOR '").and_then(|(_, r)| r.split('\'').next());
+        let account = rest.cut(" FOR '").and_then(|(_, r)| r.split('\'').next());
         if let Some(account) = account {
             let mut e = event(header, Service::Login, account);
             e.success = false;

@@ -11,7 +11,8 @@ use std::borrow::Cow;
 use bantay_core::{parse_time_bytes, Timestamp};
 use serde_json::Value;
 
-use super::{address, syslog::number, AuthEvent, Header, LogContext, Reading, Service};
+use super::syslog::{number, Stamp};
+use super::{address, AuthEvent, Cut, Header, LogContext, Reading, Service};
 use crate::split_csv_line;
 
 /// Clients a person types into; a connection from anything else is a program's.
@@ -20,7 +21,7 @@ const INTERACTIVE_APPS: [&str; 6] = ["psql", "pgAdmin", "DBeaver", "DataGrip", "
 /// What a connection line says, wherever it came from. Everything is borrowed from the
 /// line, or from the caller's copy when the line was JSON or CSV.
 struct Connection<'a> {
-    time: Option<Timestamp>,
+    time: Stamp<'a>,
     host: &'a str,
     /// From the line's prefix or record, when it has one.
     source: Option<&'a str>,
@@ -40,13 +41,13 @@ impl<'a> Connection<'a> {
                     None => return Reading::Other,
                 },
             };
-            let field = |name: &str| {
-                rest.split(' ').find_map(|f| f.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
-            };
-            let Some(user) = field("user") else {
+            let word = |s: &'a str| &s[..memchr::memchr(b' ', s.as_bytes()).unwrap_or(s.len())];
+            let Some(user) = rest.strip_prefix("user=").map(word) else {
                 return Reading::Other;
             };
-            let interactive = field("application_name")
+            let interactive = rest
+                .cut(" application_name=")
+                .map(|(_, a)| word(a))
                 .or(self.application)
                 .is_some_and(|a| INTERACTIVE_APPS.iter().any(|i| a.starts_with(i)));
             return self.event(user, method, true, interactive);
@@ -58,7 +59,7 @@ impl<'a> Connection<'a> {
         // user "x"`, `no pg_hba.conf entry for host "h", user "x", database "d", …`,
         // `role "x" does not exist`.
         let quoted = |after: &str| message.split_once(after).and_then(|(_, r)| r.split('"').next());
-        if let Some((method, _)) = message.split_once(" authentication failed for user \"") {
+        if let Some((method, _)) = message.cut(" authentication failed for user \"") {
             if let Some(user) = quoted("for user \"") {
                 let method = method.rsplit(' ').next().unwrap_or(method);
                 return self.event(user, method, false, false);
@@ -86,7 +87,7 @@ impl<'a> Connection<'a> {
         interactive: bool,
     ) -> Reading<'a> {
         Reading::Event(AuthEvent {
-            time: self.time,
+            time: self.time.time(),
             host: Cow::Borrowed(self.host),
             service: Service::Postgres,
             account: Cow::Borrowed(account),
@@ -116,17 +117,17 @@ pub(super) fn read_prefixed<'a>(text: &'a str, context: &LogContext) -> Option<R
         }
         _ => ("", &text[time_end..]),
     };
-    let time = pg_time(&text[..time_end], zone, context);
     if after.starts_with(',') {
-        return Some(csvlog(time, text));
+        return Some(csvlog(pg_time(&text[..time_end], zone, context), text));
     }
+    let time = Stamp::Pg(&text[..time_end], zone, *context);
     let message = after.trim_start();
     Some(prefixed_message(time, "", message))
 }
 
 /// `%t`/`%m` with the zone abbreviation PostgreSQL writes: only UTC/GMT and numeric
 /// offsets are unambiguous; other abbreviations are read as the host's local time.
-fn pg_time(stamp: &str, zone: &str, context: &LogContext) -> Option<Timestamp> {
+pub(super) fn pg_time(stamp: &str, zone: &str, context: &LogContext) -> Option<Timestamp> {
     let offset = match zone {
         "UTC" | "GMT" | "Z" => Some(0),
         _ => {
@@ -152,39 +153,53 @@ fn pg_time(stamp: &str, zone: &str, context: &LogContext) -> Option<Timestamp> {
 
 /// `…prefix… LOG:  message` with the prefix's `user=`, `client=`/`host=`/`remote=` and
 /// `app=` fields read when present.
-fn prefixed_message<'a>(time: Option<Timestamp>, host: &'a str, text: &'a str) -> Reading<'a> {
+fn prefixed_message<'a>(time: Stamp<'a>, host: &'a str, text: &'a str) -> Reading<'a> {
     for severity in ["LOG", "FATAL"] {
         let marker = if severity == "LOG" { " LOG:  " } else { " FATAL:  " };
-        let found = text.find(marker).map(|i| (&text[..i], &text[i + marker.len()..]));
+        let found = text.at(marker).map(|i| (&text[..i], &text[i + marker.len()..]));
         let found = found.or_else(|| {
             let lead = if severity == "LOG" { "LOG:  " } else { "FATAL:  " };
             text.strip_prefix(lead).map(|m| ("", m))
         });
         if let Some((prefix, message)) = found {
-            let field = |names: &[&str]| {
-                prefix.split([',', ' ']).find_map(|f| {
-                    let (k, v) = f.split_once('=')?;
-                    (names.contains(&k) && !v.is_empty() && v != "[unknown]").then_some(v)
-                })
-            };
-            let source = field(&["client", "host", "remote", "h", "r"])
+            let source = ["client=", "host=", "remote=", "h=", "r="]
+                .into_iter()
+                .find_map(|name| prefix_field(prefix, name))
                 .map(|s| s.split_once('(').map_or(s, |(a, _)| a));
+            let application = prefix_field(prefix, "app=").or(prefix_field(prefix, "application="));
             return Connection {
                 time,
                 host,
                 source,
-                application: field(&["app", "application"]),
+                application,
                 severity,
                 message,
             }
             .read();
         }
     }
-    if text.contains(":  ") {
+    if text.at(":  ").is_some() {
         Reading::Other
     } else {
         Reading::Unknown
     }
+}
+
+/// The value of `name` (`client=`) in a `log_line_prefix`, up to a comma or space; not
+/// empty and not `[unknown]`.
+fn prefix_field<'a>(prefix: &'a str, name: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(i) = prefix.get(from..)?.at(name) {
+        let at = from + i;
+        if at == 0 || matches!(prefix.as_bytes()[at - 1], b',' | b' ') {
+            let value = &prefix[at + name.len()..];
+            let end = memchr::memchr2(b',', b' ', value.as_bytes()).unwrap_or(value.len());
+            let value = &value[..end];
+            return (!value.is_empty() && value != "[unknown]").then_some(value);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Over syslog: the message is `[6-1] …prefix… LOG:  …`.
@@ -192,7 +207,7 @@ pub(super) fn read_syslog<'a>(header: &Header<'a>) -> Reading<'a> {
     let message = header.message;
     let message = match message.strip_prefix('[') {
         // `[7-2]`: the second line of message 7, a continuation.
-        Some(rest) => match rest.split_once("] ") {
+        Some(rest) => match rest.cut("] ") {
             Some((number, _)) if !number.ends_with("-1") => return Reading::Other,
             Some((_, m)) => m,
             None => message,
@@ -210,6 +225,7 @@ pub(super) fn read_syslog<'a>(header: &Header<'a>) -> Reading<'a> {
 /// session_line_num, command_tag, session_start_time, virtual_transaction_id,
 /// transaction_id, error_severity, sql_state_code, message, …, application_name (23rd).
 fn csvlog(time: Option<Timestamp>, text: &str) -> Reading<'static> {
+    let time = Stamp::Read(time);
     let mut fields = Vec::with_capacity(26);
     if split_csv_line(text, &mut fields).is_err() || fields.len() < 14 {
         return Reading::Unknown;
@@ -251,10 +267,10 @@ pub(super) fn read_json(value: &Value) -> Option<Reading<'static>> {
         let time = text(value, "timestamp").and_then(|t| parse_time_bytes(t.as_bytes()).ok());
         let host = value.pointer("/resource/labels/database_id").and_then(Value::as_str);
         // `[pid]: [line-1] prefix LOG:  message`
-        let payload = payload.split_once("]: ").map_or(payload, |(_, m)| m);
+        let payload = payload.cut("]: ").map_or(payload, |(_, m)| m);
         let payload =
-            payload.strip_prefix('[').map_or(payload, |r| r.split_once("] ").map_or(r, |(_, m)| m));
-        return Some(match prefixed_message(time, host.unwrap_or(""), payload) {
+            payload.strip_prefix('[').map_or(payload, |r| r.cut("] ").map_or(r, |(_, m)| m));
+        return Some(match prefixed_message(Stamp::Read(time), host.unwrap_or(""), payload) {
             // A Cloud SQL record: the rest of a multi-line message is no login either.
             Reading::Unknown => Reading::Other,
             reading => reading.into_owned(),
@@ -268,7 +284,7 @@ pub(super) fn read_json(value: &Value) -> Option<Reading<'static>> {
     let source =
         text(record, "connection_from").map(strip_port).or_else(|| text(record, "remote_host"));
     let connection = Connection {
-        time,
+        time: Stamp::Read(time),
         host: text(value, "logging_pod").unwrap_or(""),
         source,
         application: text(record, "application_name"),

@@ -9,12 +9,39 @@
 
 use bantay_core::{parse_time_bytes, Timestamp};
 
-use super::LogContext;
+use super::{Cut, LogContext};
+
+/// A line's time, read only when the line turns out to be an authentication: most lines
+/// are not, and reading a date costs as much as classifying the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp<'a> {
+    None,
+    /// `Mmm dd hh:mm:ss`, in the context's year and zone.
+    Bsd(&'a str, LogContext),
+    /// ISO 8601, with its offset or Manila's.
+    Iso(&'a str),
+    /// PostgreSQL's `%t`/`%m` and its zone abbreviation.
+    Pg(&'a str, &'a str, LogContext),
+    /// A time already read.
+    Read(Option<Timestamp>),
+}
+
+impl Stamp<'_> {
+    pub fn time(self) -> Option<Timestamp> {
+        match self {
+            Stamp::None => None,
+            Stamp::Bsd(text, context) => bsd_time(text, &context).map(|(t, _)| t),
+            Stamp::Iso(text) => parse_time_bytes(text.as_bytes()).ok(),
+            Stamp::Pg(stamp, zone, context) => super::postgres::pg_time(stamp, zone, &context),
+            Stamp::Read(time) => time,
+        }
+    }
+}
 
 /// The parts of a syslog line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header<'a> {
-    pub time: Option<Timestamp>,
+    pub time: Stamp<'a>,
     pub host: &'a str,
     pub program: &'a str,
     pub pid: Option<&'a str>,
@@ -30,13 +57,12 @@ pub fn parse_header<'a>(line: &'a str, context: &LogContext) -> Option<Header<'a
     let b = line.as_bytes();
     if b.len() > 19 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[10] == b'T' {
         let (stamp, rest) = line.split_once(' ')?;
-        let time = parse_time_bytes(stamp.as_bytes()).ok();
-        return host_and_tag(time, rest);
+        return host_and_tag(Stamp::Iso(stamp), rest);
     }
-    if let Some((time, rest)) = bsd_time(line, context) {
-        return host_and_tag(Some(time), rest);
+    if let Some(rest) = bsd_shape(line) {
+        return host_and_tag(Stamp::Bsd(line, *context), rest);
     }
-    host_and_tag(None, line)
+    host_and_tag(Stamp::None, line)
 }
 
 fn strip_priority(line: &str) -> &str {
@@ -49,6 +75,20 @@ fn strip_priority(line: &str) -> &str {
         }
     }
     line
+}
+
+/// The rest of the line after what looks like `Mmm dd hh:mm:ss `, without reading it.
+fn bsd_shape(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    if b.len() < 15 || b[3] != b' ' || !b[0].is_ascii_uppercase() {
+        return None;
+    }
+    let day_end = if b[4] == b' ' { 6 } else { 4 + b[4..6].iter().take_while(|c| c.is_ascii_digit()).count() };
+    let clock = b.get(day_end..day_end + 10)?;
+    if clock[0] != b' ' || clock[3] != b':' || clock[6] != b':' || clock[9] != b' ' {
+        return None;
+    }
+    line.get(day_end + 10..)
 }
 
 /// `Mmm dd hh:mm:ss ` (the day padded with a space, or not), and the rest of the line.
@@ -102,29 +142,43 @@ pub(super) fn number(b: &[u8]) -> Option<i64> {
 }
 
 /// `host tag[pid]: message` or `tag[pid]: message`.
-fn host_and_tag(time: Option<Timestamp>, rest: &str) -> Option<Header<'_>> {
-    let (first, after) = rest.split_once(' ')?;
+fn host_and_tag<'a>(time: Stamp<'a>, rest: &'a str) -> Option<Header<'a>> {
+    let space = memchr::memchr(b' ', rest.as_bytes())?;
+    let (first, after) = (&rest[..space], &rest[space + 1..]);
     // `[sshd] message`: a bracketed program, no host, no colon.
     if let Some(program) = first.strip_prefix('[').and_then(|p| p.strip_suffix(']')) {
         let message = strip_kernel_time(after);
         return Some(Header { time, host: "", program, pid: None, message });
     }
     let (host, tagged) = if first.ends_with(':') { ("", rest) } else { (first, after) };
-    let (tag, message) = tagged.split_once(": ").or_else(|| {
-        // A message may be empty: `sshd[1]:` at the end of the line.
-        tagged.strip_suffix(':').map(|tag| (tag, ""))
-    })?;
-    if tag.is_empty() || tag.contains(' ') {
+    // The tag runs to the first colon, which must come before any space and be followed
+    // by a space or the end of the line (`sshd[1]:` with an empty message).
+    let colon = memchr::memchr2(b':', b' ', tagged.as_bytes())?;
+    let (tag, message) = match tagged.as_bytes().get(colon..colon + 2) {
+        Some(b": ") => (&tagged[..colon], &tagged[colon + 2..]),
+        Some([b':']) => (&tagged[..colon], ""),
+        _ => return None,
+    };
+    if tag.is_empty() {
         return None;
     }
     let (program, pid) = split_tag(tag)?;
     // Without a time, only `host program[pid]:` (the journal's short form) is a header;
     // anything else with a colon would pass for one.
-    if time.is_none() && (host.is_empty() || pid.is_none()) {
+    if time == Stamp::None && (host.is_empty() || pid.is_none()) {
         return None;
     }
     let message = strip_kernel_time(strip_solaris_id(message));
     Some(Header { time, host, program, pid, message })
+}
+
+/// `sshd[123]` → (`sshd`, `123`); `[sshd]` → (`sshd`, none); `sshd` → (`sshd`, none).
+fn split_tag(tag: &str) -> Option<(&str, Option<&str>)> {
+    match memchr::memchr(b'[', tag.as_bytes()) {
+        None => Some((tag, None)),
+        Some(0) => Some((tag[1..].strip_suffix(']')?, None)),
+        Some(i) => Some((&tag[..i], Some(tag[i + 1..].strip_suffix(']')?))),
+    }
 }
 
 /// Some relays put the kernel's clock before the message: `kernel:[  970.699396]: …` or
@@ -140,19 +194,10 @@ fn strip_kernel_time(message: &str) -> &str {
     }
 }
 
-/// `sshd[123]` → (`sshd`, `123`); `[sshd]` → (`sshd`, none); `sshd` → (`sshd`, none).
-fn split_tag(tag: &str) -> Option<(&str, Option<&str>)> {
-    match tag.split_once('[') {
-        None => Some((tag, None)),
-        Some(("", inner)) => Some((inner.strip_suffix(']')?, None)),
-        Some((program, inner)) => Some((program, Some(inner.strip_suffix(']')?))),
-    }
-}
-
 /// Solaris puts `[ID 800047 auth.info] ` before the message.
 fn strip_solaris_id(message: &str) -> &str {
     if message.starts_with("[ID ") {
-        if let Some((_, rest)) = message.split_once("] ") {
+        if let Some((_, rest)) = message.cut("] ") {
             return rest;
         }
     }
@@ -168,7 +213,7 @@ fn rfc5424(rest: &str) -> Option<Header<'_>> {
     let pid = fields.next()?;
     let _msgid = fields.next()?;
     let rest = fields.next().unwrap_or("");
-    let time = if stamp == "-" { None } else { parse_time_bytes(stamp.as_bytes()).ok() };
+    let time = if stamp == "-" { Stamp::None } else { Stamp::Iso(stamp) };
     let message = skip_structured_data(rest)?;
     let message = message.strip_prefix('\u{feff}').unwrap_or(message);
     Some(Header {

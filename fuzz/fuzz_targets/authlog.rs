@@ -1,0 +1,24 @@
+//! Any bytes as an authentication log, line by line and through the chunked reader.
+//! Nothing panics; the reader and the line reader agree on every line.
+#![no_main]
+
+use bantay_connect::authlog::{read_line, read_log, LogContext, LogTally};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let context = LogContext { year: 2026, offset_seconds: 8 * 3600 };
+    let mut expected = LogTally::default();
+    let mut lines = data.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        if lines.peek().is_none() && line.is_empty() {
+            break;
+        }
+        let reading = read_line(line, &context);
+        if let bantay_connect::authlog::Reading::Event(e) = &reading {
+            let _ = serde_json::to_string(e);
+        }
+        expected.add(&reading);
+    }
+    let tally = read_log(data, &context, |_, _, _| {}).unwrap();
+    assert_eq!(tally, expected);
+});
