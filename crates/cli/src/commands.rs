@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod accounts;
 pub mod certify;
 pub mod datacenter;
 pub mod explain;

@@ -124,6 +124,18 @@ enum Command {
     /// Check a certificate and its extract file offline. Exit 0 certified, 1 not.
     Verify(commands::certify::VerifyArgs),
 
+    /// The registry of documented system accounts (4.5).
+    #[command(subcommand)]
+    Accounts(commands::accounts::AccountsCommand),
+
+    /// Read authentication logs against the system-account registry (4.5).
+    #[command(subcommand)]
+    Logs(commands::accounts::LogsCommand),
+
+    /// Findings with their evidence; acknowledge, remediate, reopen.
+    #[command(subcommand)]
+    Findings(commands::accounts::FindingsCommand),
+
     /// Serve the JSON API and run the scheduler (expiry, reviews, enforcement, mail).
     Serve(commands::serve::Args),
 }
@@ -218,6 +230,13 @@ fn main() -> ExitCode {
         }
         Command::Incident(c) => {
             commands::datacenter::incident(&c, &cli.place, &cli.service, cli.output)
+        }
+        Command::Accounts(c) => {
+            commands::accounts::accounts(&c, cli.output, &cli.place, &cli.service)
+        }
+        Command::Logs(c) => commands::accounts::logs(&c, cli.output, &cli.place, &cli.service),
+        Command::Findings(c) => {
+            commands::accounts::findings(&c, cli.output, &cli.place, &cli.service)
         }
         Command::Camera(args) => commands::datacenter::camera(&args, &cli.place, &cli.service),
         Command::Roster(RosterCommand::Add(args)) => {

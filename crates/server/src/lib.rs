@@ -9,6 +9,7 @@
 //! ([`bantay_store::Store::append_at`]); otherwise it decides again. So two approvals
 //! racing cannot together break 4.2, on one server or many.
 
+mod accounts;
 mod api;
 mod certify;
 mod datacenter;
@@ -23,6 +24,7 @@ mod reviews;
 mod scan;
 mod service;
 
+pub use accounts::{FindingStep, Ingested};
 pub use api::{openapi, router};
 pub use bantay_ledger::pass::{check as check_pass_code, CodeCheck, PassClaims};
 pub use datacenter::{GateView, IncidentForm, IncidentView, PassForm, PassView, RosterForm};

@@ -144,6 +144,19 @@ pub struct NotificationRow {
     pub seq: i64,
 }
 
+/// A documented system account (4.5); `origins` is a JSON array.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct SystemAccountRow {
+    pub host: String,
+    pub account: String,
+    pub system: String,
+    pub purpose: String,
+    pub custodian: String,
+    pub usage: String,
+    pub origins: String,
+    pub seq: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct FindingRow {
     pub id: String,
@@ -498,6 +511,17 @@ impl Store {
     pub async fn findings(&self) -> Result<Vec<FindingRow>> {
         rows!(self, FindingRow, "reading findings",
             "SELECT id, clause, subject, summary, evidence, status, opened, seq FROM findings ORDER BY opened, id")
+    }
+
+    pub async fn finding(&self, id: &str) -> Result<Option<FindingRow>> {
+        let mut rows = rows!(self, FindingRow, "reading a finding",
+            "SELECT id, clause, subject, summary, evidence, status, opened, seq FROM findings WHERE id = $1", id)?;
+        Ok(rows.pop())
+    }
+
+    pub async fn system_accounts(&self) -> Result<Vec<SystemAccountRow>> {
+        rows!(self, SystemAccountRow, "reading system accounts",
+            "SELECT host, account, system, purpose, custodian, usage, origins, seq FROM system_accounts ORDER BY host, account")
     }
 
     /// Whether a finding with this id is on record, and its status.

@@ -18,6 +18,7 @@ macro_rules! execute {
     };
 }
 
+mod accounts;
 mod datacenter;
 mod lifecycle;
 
@@ -59,6 +60,8 @@ pub(crate) enum Change {
     Lifecycle(lifecycle::LifecycleChange),
     /// Datacenter access: incidents, cameras, the roster, passes, the guard's logbook.
     Datacenter(datacenter::DatacenterChange),
+    /// The system-account registry and log ingests.
+    Accounts(accounts::AccountsChange),
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -156,6 +159,10 @@ pub(crate) struct FindingOpened {
 pub(crate) struct FindingStatus {
     id: String,
     status: String,
+    /// Why, in the words of whoever took the step; kept in the event.
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -223,6 +230,9 @@ pub const EVENT_KINDS: &[&str] = &[
     "guard.entry",
     "guard.exit",
     "guard.refused",
+    "account.documented",
+    "account.withdrawn",
+    "authlog.ingested",
 ];
 
 pub(crate) fn body<T: DeserializeOwned>(kind: &str, body: &Value) -> Result<T> {
@@ -289,15 +299,18 @@ impl Change {
                 Some(change) => Change::Lifecycle(change),
                 None => match datacenter::DatacenterChange::parse(kind, value)? {
                     Some(change) => Change::Datacenter(change),
-                    None => {
-                        return Err(StoreError::Event {
-                            kind: kind.to_owned(),
-                            message: format!(
-                                "unknown event kind; known kinds: {}",
-                                EVENT_KINDS.join(", ")
-                            ),
-                        })
-                    }
+                    None => match accounts::AccountsChange::parse(kind, value)? {
+                        Some(change) => Change::Accounts(change),
+                        None => {
+                            return Err(StoreError::Event {
+                                kind: kind.to_owned(),
+                                message: format!(
+                                    "unknown event kind; known kinds: {}",
+                                    EVENT_KINDS.join(", ")
+                                ),
+                            })
+                        }
+                    },
                 },
             },
         })
@@ -470,6 +483,7 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
         }
         Change::Lifecycle(change) => lifecycle::apply(tx, seq, time, change).await?,
         Change::Datacenter(change) => datacenter::apply(tx, seq, time, change).await?,
+        Change::Accounts(change) => accounts::apply(tx, seq, change).await?,
     }
     Ok(())
 }
@@ -552,6 +566,7 @@ pub(crate) const STATE_TABLES: &[&str] = &[
     "pass_shifts",
     "passes",
     "roster",
+    "system_accounts",
     "camera_outages",
     "cameras",
     "incidents",
@@ -614,6 +629,7 @@ pub(crate) async fn state_rows_in(tx: &mut Tx) -> Result<Vec<String>> {
         "SELECT 'guard_log', CAST(seq AS TEXT), datacenter, guard, CAST(time AS TEXT), action, pass, person || ' ' || verdict FROM guard_log ORDER BY seq",
         "SELECT 'token', id, person, hash, CAST(created AS TEXT), CAST(revoked AS TEXT), CAST(seq AS TEXT), NULL FROM api_tokens ORDER BY id",
         "SELECT 'finding', id, clause || ' ' || subject, summary, evidence, status, CAST(opened AS TEXT), CAST(seq AS TEXT) FROM findings ORDER BY id",
+        "SELECT 'system_account', host, account, system || ' ' || custodian || ' ' || usage, purpose, origins, CAST(seq AS TEXT), NULL FROM system_accounts ORDER BY host, account",
         "SELECT 'key', CAST(seq AS TEXT), NULL, NULL, NULL, NULL, NULL, NULL FROM ledger_keys ORDER BY seq",
     ];
     let mut out = Vec::new();

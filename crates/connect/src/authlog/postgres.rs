@@ -167,15 +167,7 @@ fn prefixed_message<'a>(time: Stamp<'a>, host: &'a str, text: &'a str) -> Readin
                 .find_map(|name| prefix_field(prefix, name))
                 .map(|s| s.split_once('(').map_or(s, |(a, _)| a));
             let application = prefix_field(prefix, "app=").or(prefix_field(prefix, "application="));
-            return Connection {
-                time,
-                host,
-                source,
-                application,
-                severity,
-                message,
-            }
-            .read();
+            return Connection { time, host, source, application, severity, message }.read();
         }
     }
     if text.at(":  ").is_some() {

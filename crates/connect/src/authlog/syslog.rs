@@ -83,7 +83,11 @@ fn bsd_shape(line: &str) -> Option<&str> {
     if b.len() < 15 || b[3] != b' ' || !b[0].is_ascii_uppercase() {
         return None;
     }
-    let day_end = if b[4] == b' ' { 6 } else { 4 + b[4..6].iter().take_while(|c| c.is_ascii_digit()).count() };
+    let day_end = if b[4] == b' ' {
+        6
+    } else {
+        4 + b[4..6].iter().take_while(|c| c.is_ascii_digit()).count()
+    };
     let clock = b.get(day_end..day_end + 10)?;
     if clock[0] != b' ' || clock[3] != b':' || clock[6] != b':' || clock[9] != b' ' {
         return None;

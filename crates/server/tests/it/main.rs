@@ -3,6 +3,7 @@
 //! SMTP server (Python's aiosmtpd) and the HTTP API on an ephemeral port.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_debug_implementations)]
 
+mod accounts;
 mod api;
 mod certify;
 mod datacenter;
