@@ -23,6 +23,7 @@ mod requests;
 mod reviews;
 mod scan;
 mod service;
+mod syslog;
 
 pub use accounts::{FindingStep, Ingested};
 pub use api::{openapi, router};
@@ -38,3 +39,4 @@ pub use requests::{ApprovalView, RequestForm, RequestView};
 pub use reviews::{ReviewDecision, ReviewForm, ReviewView};
 pub use scan::StateScan;
 pub use service::{unit_events, Actor, Service};
+pub use syslog::{receive_syslog, SyslogAddresses};

@@ -18,6 +18,12 @@ pub struct Args {
     /// Seconds between sweeps (expiry, reviews, enforcement, mail).
     #[arg(long, default_value_t = 60)]
     sweep_every: u64,
+    /// Receive authentication logs over syslog on UDP (RFC 5426), e.g. 0.0.0.0:514.
+    #[arg(long)]
+    syslog_udp: Option<std::net::SocketAddr>,
+    /// Receive authentication logs over syslog on TCP (RFC 6587), e.g. 0.0.0.0:601.
+    #[arg(long)]
+    syslog_tcp: Option<std::net::SocketAddr>,
 }
 
 pub fn run(args: &Args, place: &Place, options: &ServiceOptions) -> anyhow::Result<ExitCode> {
@@ -34,6 +40,13 @@ pub fn run(args: &Args, place: &Place, options: &ServiceOptions) -> anyhow::Resu
             listener.local_addr()?,
             args.sweep_every
         );
+        if args.syslog_udp.is_some() || args.syslog_tcp.is_some() {
+            let every = std::time::Duration::from_secs(2);
+            let bound = bantay_server::receive_syslog(service.clone(), args.syslog_udp, args.syslog_tcp, every)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen for syslog: {e}"))?;
+            eprintln!("bantay receives syslog on udp {:?}, tcp {:?}", bound.udp, bound.tcp);
+        }
         tokio::spawn(scheduler(service.clone(), mailer, args.sweep_every.max(1)));
         axum::serve(listener, router(service)).with_graceful_shutdown(shutdown()).await?;
         Ok(ExitCode::SUCCESS)

@@ -535,3 +535,67 @@ fn an_extract_is_certified_and_verified_offline() {
     );
     assert!(mismatch.stderr.contains("extract"), "{mismatch:?}");
 }
+
+/// 4.5 through the binary: document `oracle`, read a log in which a person switched to
+/// it (exit 1: findings opened), see the finding with its line, acknowledge it; a
+/// missing log and a bad origin exit 2 naming the file and the field.
+#[test]
+fn system_accounts_logs_and_findings_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    crate::init_ledger(d);
+    let document = [
+        "accounts",
+        "document",
+        "--host",
+        "cps-db1",
+        "--account",
+        "oracle",
+        "--system",
+        "CPS",
+        "--purpose",
+        "runs the CPS database",
+        "--custodian",
+        "SDD",
+        "--usage",
+        "service",
+        "--origin",
+        "10.20.1.0/24,cps-app1",
+    ];
+    ok(d, &document, 0);
+    let bad = ok(d, &[&document[..14], &["--origin", "10.20.1.0/99"]].concat(), 2);
+    assert!(bad.stderr.contains("origins"), "{bad:?}");
+    let listed = ok(d, &["accounts", "list"], 0);
+    assert!(listed.stdout.contains("oracle@cps-db1  CPS  custodian SDD  service"), "{listed:?}");
+
+    std::fs::write(
+        d.join("auth.log"),
+        "Dec  1 07:11:00 cps-db1 sudo[102]:  ana : TTY=pts/0 ; PWD=/home/ana ; USER=oracle ; COMMAND=/bin/bash\n\
+         Dec  1 07:12:00 cps-db1 sshd[103]: Accepted publickey for oracle from 10.20.1.15 port 5000 ssh2\n",
+    )
+    .unwrap();
+    let ingested = ok(d, &["logs", "ingest", "auth.log", "--year", "2026"], 1);
+    assert!(
+        ingested.stdout.contains("2 lines, 2 authentications (0 failed), 0 of no known format"),
+        "{ingested:?}"
+    );
+    assert!(ingested.stdout.contains("1 findings opened, 0 already on record"), "{ingested:?}");
+    let again = ok(d, &["logs", "ingest", "auth.log", "--year", "2026"], 0);
+    assert!(again.stdout.contains("0 findings opened, 1 already on record"), "{again:?}");
+    let missing = ok(d, &["logs", "ingest", "nope.log"], 2);
+    assert!(missing.stderr.contains("nope.log"), "{missing:?}");
+
+    let findings = ok(d, &["findings", "list", "--output", "json"], 0);
+    let findings: serde_json::Value = serde_json::from_str(&findings.stdout).unwrap();
+    let id = findings[0]["id"].as_str().unwrap();
+    assert_eq!(findings[0]["evidence"], "auth.log:1: Dec  1 07:11:00 cps-db1 sudo[102]:  ana : TTY=pts/0 ; PWD=/home/ana ; USER=oracle ; COMMAND=/bin/bash");
+    let acknowledged = ok(
+        d,
+        &["findings", "acknowledge", id, "--note", "SDD rotates the password", "--as", "CHIEF-SDD"],
+        0,
+    );
+    assert!(acknowledged.stdout.contains("is acknowledged"), "{acknowledged:?}");
+    ok(d, &["findings", "reopen", id, "--note", "too early"], 1);
+    let open = ok(d, &["findings", "list", "--status", "open"], 0);
+    assert!(open.stdout.trim().is_empty(), "{open:?}");
+}

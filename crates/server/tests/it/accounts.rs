@@ -127,3 +127,60 @@ on_both_backends! {
         assert!(matches!(again, Err(ServiceError::NotFound { .. })));
     }
 }
+
+/// Syslog from a real sender: util-linux `logger`, once over UDP in RFC 5424 and once over
+/// TCP in RFC 3164 with octet counting, each carrying an interactive use of `oracle`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn syslog_from_logger_over_udp_and_tcp_opens_findings() {
+    let w = World::bureau(crate::Backend::Sqlite).await;
+    let op = w.operator();
+    let anywhere = SystemAccount { host: "*".into(), ..oracle() };
+    w.service.document_account(&op, &anywhere).await.unwrap();
+    let local = "127.0.0.1:0".parse().ok();
+    let bound = bantay_server::receive_syslog(
+        w.service.clone(),
+        local,
+        local,
+        std::time::Duration::from_millis(100),
+    )
+    .await
+    .unwrap();
+    let send = |args: &[&str], port: u16, message: &str| {
+        let status = std::process::Command::new("logger")
+            .args(args)
+            .args(["--server", "127.0.0.1", "--port", &port.to_string()])
+            .arg(message)
+            .status()
+            .unwrap_or_else(|e| panic!("`logger` (util-linux, bsdutils) is needed: {e}"));
+        assert!(status.success());
+    };
+    send(
+        &["--udp", "--rfc5424", "-t", "sshd", "--id=4242"],
+        bound.udp.unwrap().port(),
+        "Accepted password for oracle from 10.30.7.8 port 50002 ssh2",
+    );
+    send(
+        &["--tcp", "--rfc3164", "--octet-count", "-t", "su", "--id=4243"],
+        bound.tcp.unwrap().port(),
+        "(to oracle) ben on pts/1",
+    );
+
+    let mut findings = Vec::new();
+    for _ in 0..100 {
+        findings = w.service.findings().await.unwrap();
+        if findings.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut summaries: Vec<&str> = findings.iter().map(|f| f.summary.as_str()).collect();
+    summaries.sort();
+    assert_eq!(summaries.len(), 2, "{findings:?}");
+    assert!(summaries[0].starts_with("`ben` used system account `oracle` on "), "{summaries:?}");
+    assert!(
+        summaries[1].starts_with("someone used system account `oracle` on ")
+            && summaries[1].ends_with("interactively (ssh from 10.30.7.8)"),
+        "{summaries:?}"
+    );
+    assert!(findings.iter().all(|f| f.evidence.starts_with("syslog:")), "{findings:?}");
+}
