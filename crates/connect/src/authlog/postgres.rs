@@ -107,7 +107,7 @@ pub(super) fn read_prefixed<'a>(text: &'a str, context: &LogContext) -> Option<R
     if b.len() < 20 || b[4] != b'-' || b[10] != b' ' || !b[..4].iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let time_end = text[20..].find([' ', ',']).map_or(text.len(), |i| i + 20);
+    let time_end = text.get(20..)?.find([' ', ',']).map_or(text.len(), |i| i + 20);
     // `2017-09-06 08:40:10[.123] UTC`: the zone follows after a space.
     let (zone, after) = match text.as_bytes().get(time_end) {
         Some(b' ') => {

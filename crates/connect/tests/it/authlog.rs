@@ -334,3 +334,21 @@ fn lines_of_no_known_format_are_counted_never_fatal() {
     tally.add(&read_line(&[0xff, 0xfe, b'x'], &context(2026)));
     assert_eq!((tally.lines, tally.events, tally.unknown, tally.other), (6, 0, 4, 2), "{tally:?}");
 }
+
+/// Multi-byte characters where the readers look for fixed positions and words.
+#[test]
+fn lines_with_multibyte_characters_are_read_without_panicking() {
+    for line in [
+        "2026-11-30 01:02:03.4é UTC [1] LOG:  x",
+        "2026-11-30 01:02:0ééééé",
+        "Nov 30 10:00:0é host sshd[1]: Accepted password for é from 10.0.0.1 port 1 ssh2",
+        "Nov 30 10:00:00 host sshd[1]: Failed password for ééé fromé from 10.0.0.1 port 1 ssh2",
+        "Nov 30 10:00:00 host sudo: é : TTY=é ; USER=é ; COMMAND=é",
+    ] {
+        let _ = read_line(line.as_bytes(), &context(2026));
+    }
+    let e = event(
+        "Nov 30 10:00:00 host sshd[1]: Failed password for ééé fromé from 10.0.0.1 port 1 ssh2",
+    );
+    assert_eq!((e.account.as_ref(), e.source.as_deref()), ("ééé fromé", Some("10.0.0.1")));
+}
