@@ -9,6 +9,7 @@
 //! business. Every reader fails whole: a snapshot with one bad line yields no findings.
 
 pub mod authlog;
+pub mod linux;
 mod error;
 mod extract;
 mod pack_dir;

@@ -5,6 +5,7 @@
 
 mod authlog;
 mod bad_input;
+mod linux;
 mod scan;
 
 use std::path::{Path, PathBuf};
