@@ -12,12 +12,16 @@ pub mod authlog;
 pub mod linux;
 mod error;
 mod extract;
+mod imported;
 mod pack_dir;
+mod pg_catalog;
 mod postgres_target;
 mod snapshot;
 mod table;
 
 pub use error::ConnectError;
+pub use imported::{read_app_export, ImportedAccount};
+pub use pg_catalog::{privileged_roles, PgCatalog, PgRole};
 pub use extract::{extract_format, parse_extract, query_source, read_extract, SourceError};
 pub use pack_dir::{read_pack, read_pack_sources};
 pub use postgres_target::{Membership, PostgresTarget, TargetError};

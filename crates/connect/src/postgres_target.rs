@@ -60,6 +60,10 @@ impl PostgresTarget {
         &self.name
     }
 
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     fn error(&self, doing: String) -> impl FnOnce(sqlx::Error) -> TargetError + '_ {
         move |source| TargetError { target: self.name.clone(), doing, source }
     }

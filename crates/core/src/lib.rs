@@ -12,6 +12,7 @@ mod compiled;
 mod corpus;
 mod datacenter;
 mod decision;
+mod held;
 mod ids;
 mod lifecycle;
 mod org;
@@ -30,6 +31,7 @@ pub use compiled::{
 };
 pub use corpus::{parse_corpus, run_case, Case, CaseResult};
 pub use datacenter::{check_pass_window, shift_at, shifts_between, Shift};
+pub use held::{held_findings, HeldAccess, HeldFinding};
 pub use decision::{decide, justify, AccessRequest, Decision, Effect, Outcome, Reason};
 pub use ids::IdIndex;
 pub use lifecycle::{

@@ -16,6 +16,7 @@ mod datacenter;
 mod enforce;
 mod error;
 mod grants;
+mod held;
 mod import;
 mod notify;
 mod report;
@@ -32,6 +33,7 @@ pub use datacenter::{GateView, IncidentForm, IncidentView, PassForm, PassView, R
 pub use enforce::{Reconciled, Targets};
 pub use error::ServiceError;
 pub use grants::{AssignmentForm, MovedGrant, MoverReport, PersonForm, ResourceForm, Swept};
+pub use held::{AccountsImport, AccountsImported, ImportInput, SourceKind};
 pub use import::{Imported, SnapshotImport};
 pub use notify::{Delivered, Mailer, MailerConfig};
 pub use report::{report_bytes, report_html, Report, Section};

@@ -24,7 +24,7 @@ pub use ledger::{endorsement_bytes, Appended, NewEvent, Store, StoredHead};
 pub use queries::{
     ApprovalRow, AssignmentRow, CameraRow, EnforcementRow, FindingRow, GrantRow, GuardLogRow,
     IncidentRow, NotificationRow, OutageRow, PassRow, PersonRow, RequestRow, ResourceRow,
-    ReviewItemRow, ReviewRow, RosterRow, SystemAccountRow, TaskRow, VisitRow,
+    ReviewItemRow, ReviewRow, RosterRow, SystemAccountRow, HeldAccountRow, TaskRow, VisitRow,
 };
 pub use state::{state_rows, EVENT_KINDS};
 pub use verify::{Problem, Trust, Verification};

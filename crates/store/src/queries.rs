@@ -157,6 +157,20 @@ pub struct SystemAccountRow {
     pub seq: i64,
 }
 
+/// An account a source showed with privileged access; `how` is a JSON array.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct HeldAccountRow {
+    pub source: String,
+    pub account: String,
+    pub kind: String,
+    pub resource: String,
+    pub full_control: i32,
+    pub how: String,
+    /// The person it is linked to, if any.
+    pub person: Option<String>,
+    pub seq: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct FindingRow {
     pub id: String,
@@ -522,6 +536,26 @@ impl Store {
     pub async fn system_accounts(&self) -> Result<Vec<SystemAccountRow>> {
         rows!(self, SystemAccountRow, "reading system accounts",
             "SELECT host, account, system, purpose, custodian, usage, origins, seq FROM system_accounts ORDER BY host, account")
+    }
+
+    /// The imported privileged accounts with the person each is linked to, by source.
+    pub async fn held_accounts(&self) -> Result<Vec<HeldAccountRow>> {
+        rows!(self, HeldAccountRow, "reading imported accounts",
+            "SELECT h.source, h.account, h.kind, h.resource, h.full_control, h.how, l.person, h.seq \
+             FROM held_accounts h LEFT JOIN account_links l ON l.source = h.source AND l.account = h.account \
+             ORDER BY h.source, h.account")
+    }
+
+    /// Every (source, account, person) link, including links of accounts not imported yet.
+    pub async fn account_links(&self) -> Result<Vec<(String, String, String)>> {
+        dispatch_pool!(&self.database().pool, pool => {
+            sqlx::query_as::<_, (String, String, String)>(
+                "SELECT source, account, person FROM account_links ORDER BY source, account",
+            )
+            .fetch_all(pool)
+            .await
+        })
+        .doing("reading account links")
     }
 
     /// Whether a finding with this id is on record, and its status.

@@ -233,6 +233,8 @@ pub const EVENT_KINDS: &[&str] = &[
     "account.documented",
     "account.withdrawn",
     "authlog.ingested",
+    "accounts.imported",
+    "account.linked",
 ];
 
 pub(crate) fn body<T: DeserializeOwned>(kind: &str, body: &Value) -> Result<T> {
@@ -566,6 +568,8 @@ pub(crate) const STATE_TABLES: &[&str] = &[
     "pass_shifts",
     "passes",
     "roster",
+    "account_links",
+    "held_accounts",
     "system_accounts",
     "camera_outages",
     "cameras",
@@ -630,6 +634,8 @@ pub(crate) async fn state_rows_in(tx: &mut Tx) -> Result<Vec<String>> {
         "SELECT 'token', id, person, hash, CAST(created AS TEXT), CAST(revoked AS TEXT), CAST(seq AS TEXT), NULL FROM api_tokens ORDER BY id",
         "SELECT 'finding', id, clause || ' ' || subject, summary, evidence, status, CAST(opened AS TEXT), CAST(seq AS TEXT) FROM findings ORDER BY id",
         "SELECT 'system_account', host, account, system || ' ' || custodian || ' ' || usage, purpose, origins, CAST(seq AS TEXT), NULL FROM system_accounts ORDER BY host, account",
+        "SELECT 'held_account', source, account, kind || ' ' || resource, CAST(full_control AS TEXT), how, CAST(seq AS TEXT), NULL FROM held_accounts ORDER BY source, account",
+        "SELECT 'account_link', source, account, person, CAST(seq AS TEXT), NULL, NULL, NULL FROM account_links ORDER BY source, account",
         "SELECT 'key', CAST(seq AS TEXT), NULL, NULL, NULL, NULL, NULL, NULL FROM ledger_keys ORDER BY seq",
     ];
     let mut out = Vec::new();

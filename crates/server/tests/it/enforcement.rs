@@ -9,29 +9,34 @@ use sqlx::{Connection, PgConnection};
 use crate::{on_both_backends, World};
 
 /// Roles of one test on the shared server, dropped at the end.
-struct Roles {
-    prefix: String,
+pub(crate) struct Roles {
+    pub(crate) prefix: String,
     created: Vec<String>,
 }
 
 impl Roles {
-    async fn admin() -> PgConnection {
+    pub(crate) async fn admin() -> PgConnection {
         PgConnection::connect(&postgres_admin_url())
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL at {} is needed: {e}", postgres_admin_url()))
     }
 
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { prefix: format!("bt{:08x}_", rand::random::<u32>()), created: Vec::new() }
     }
 
-    fn name(&self, id: &str) -> String {
+    pub(crate) fn name(&self, id: &str) -> String {
         format!("{}{id}", self.prefix)
     }
 
-    async fn create(&mut self, id: &str, login: bool) -> String {
+    pub(crate) async fn create(&mut self, id: &str, login: bool) -> String {
+        self.create_as(id, if login { "LOGIN" } else { "NOLOGIN" }).await
+    }
+
+    /// A role with the attributes given as in `CREATE ROLE` (`LOGIN SUPERUSER`, …).
+    pub(crate) async fn create_as(&mut self, id: &str, attributes: &str) -> String {
         let name = self.name(id);
-        let sql = format!("CREATE ROLE \"{name}\" {}", if login { "LOGIN" } else { "NOLOGIN" });
+        let sql = format!("CREATE ROLE \"{name}\" {attributes}");
         sqlx::query(&sql).execute(&mut Self::admin().await).await.unwrap();
         self.created.push(name.clone());
         name
@@ -48,7 +53,7 @@ impl Roles {
         .unwrap()
     }
 
-    async fn drop_all(&self) {
+    pub(crate) async fn drop_all(&self) {
         let mut admin = Self::admin().await;
         for role in self.created.iter().rev() {
             let _ =

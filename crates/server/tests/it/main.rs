@@ -8,6 +8,7 @@ mod api;
 mod certify;
 mod datacenter;
 mod enforcement;
+mod held;
 mod mail;
 mod realignment;
 mod report;

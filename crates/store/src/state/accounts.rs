@@ -1,5 +1,6 @@
 //! Account events and their changes to the state tables: the system-account registry
-//! (4.5), and log ingests, which are on record but change no table.
+//! (4.5), imports of the privileged accounts that really exist and their links to
+//! persons, and log ingests, which are on record but change no table.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -17,6 +18,47 @@ pub(crate) enum AccountsChange {
     },
     /// An authentication log was read; its findings are their own events.
     Ingested,
+    /// Everything a source shows, replacing what was known of it.
+    Imported(Imported),
+    Linked {
+        source: String,
+        account: String,
+        person: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Imported {
+    source: String,
+    kind: String,
+    resource: String,
+    /// SHA-256 of the canonical snapshot (the accounts below as JSON) and of the inputs.
+    #[allow(dead_code)] // the event is the record
+    sha256: String,
+    #[allow(dead_code)]
+    inputs: Vec<Value>,
+    accounts: Vec<HeldAccount>,
+    #[allow(dead_code)]
+    findings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HeldAccount {
+    account: String,
+    full_control: bool,
+    how: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkedBody {
+    source: String,
+    account: String,
+    person: String,
+    #[allow(dead_code)] // kept in the event for the record
+    note: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -62,6 +104,11 @@ impl AccountsChange {
                 let b: WithdrawnBody = body(kind, value)?;
                 AccountsChange::Withdrawn { host: b.host, account: b.account }
             }
+            "accounts.imported" => AccountsChange::Imported(body(kind, value)?),
+            "account.linked" => {
+                let b: LinkedBody = body(kind, value)?;
+                AccountsChange::Linked { source: b.source, account: b.account, person: b.person }
+            }
             "authlog.ingested" => {
                 body::<IngestedBody>(kind, value).map(|_| AccountsChange::Ingested)?
             }
@@ -95,6 +142,23 @@ pub(crate) async fn apply(tx: &mut Tx, seq: i64, change: &AccountsChange) -> Res
             })?;
         }
         AccountsChange::Ingested => {}
+        AccountsChange::Imported(i) => {
+            execute!(tx, "replacing a source's accounts",
+                "DELETE FROM held_accounts WHERE source = $1", &i.source)?;
+            for a in &i.accounts {
+                let how = serde_json::to_string(&a.how).unwrap_or_else(|_| "[]".into());
+                execute!(tx, "recording an imported account",
+                    "INSERT INTO held_accounts (source, account, kind, resource, full_control, how, seq) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &i.source, &a.account, &i.kind, &i.resource, i32::from(a.full_control), &how, seq)?;
+            }
+        }
+        AccountsChange::Linked { source, account, person } => {
+            execute!(tx, "linking an account to a person",
+                "INSERT INTO account_links (source, account, person, seq) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (source, account) DO UPDATE SET person = $3, seq = $4",
+                source, account, person, seq)?;
+        }
     }
     Ok(())
 }
