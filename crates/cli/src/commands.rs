@@ -6,6 +6,7 @@ pub mod datacenter;
 pub mod explain;
 pub mod generate;
 pub mod grants;
+pub mod held;
 pub mod import;
 pub mod init;
 pub mod ledger;

@@ -191,6 +191,14 @@ enum ImportCommand {
     /// Record a snapshot directory (persons, assignments, resources, grants as CSV or
     /// JSON lines) in the ledger, all or nothing.
     Snapshot { dir: PathBuf },
+    /// A Linux host's privileged accounts from its passwd, group and sudoers (with its
+    /// includes): uid 0 and sudo. Exit 1 if findings were opened.
+    Linux(commands::held::LinuxArgs),
+    /// A PostgreSQL server's privileged roles from its live catalog (SUPERUSER,
+    /// CREATEROLE, REPLICATION, BYPASSRLS, memberships, database owners).
+    Postgres(commands::held::PostgresArgs),
+    /// An application's role export (CSV account,role,level[,person] or JSON).
+    App(commands::held::AppArgs),
 }
 
 fn main() -> ExitCode {
@@ -215,6 +223,15 @@ fn main() -> ExitCode {
         }
         Command::Import(ImportCommand::Snapshot { dir }) => {
             commands::import::snapshot(&dir, &cli.place, &cli.service, cli.output)
+        }
+        Command::Import(ImportCommand::Linux(args)) => {
+            commands::held::linux(&args, &cli.place, &cli.service, cli.output)
+        }
+        Command::Import(ImportCommand::Postgres(args)) => {
+            commands::held::postgres(&args, &cli.place, &cli.service, cli.output)
+        }
+        Command::Import(ImportCommand::App(args)) => {
+            commands::held::app(&args, &cli.place, &cli.service, cli.output)
         }
         Command::Request(c) => commands::request::run(&c, &cli.place, &cli.service, cli.output),
         Command::Grants(c) => commands::grants::run(&c, &cli.place, &cli.service, cli.output),

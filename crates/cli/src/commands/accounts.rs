@@ -49,6 +49,21 @@ pub enum AccountsCommand {
     },
     /// The registry.
     List,
+    /// The privileged accounts imports found, with their persons.
+    Held,
+    /// Say whose an imported account is: closes its "linked to nobody" finding and
+    /// checks the person's access. Exit 1 if findings were opened.
+    Link {
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        person: String,
+        /// How you know.
+        #[arg(long)]
+        note: String,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -98,9 +113,17 @@ pub fn accounts(
     place: &Place,
     options: &ServiceOptions,
 ) -> anyhow::Result<ExitCode> {
+    match command {
+        AccountsCommand::Held => return super::held::list(place, options, output),
+        AccountsCommand::Link { source, account, person, note } => {
+            return super::held::link(source, account, person, note, place, options);
+        }
+        _ => {}
+    }
     runtime()?.block_on(async {
         let service = open(place, options).await?;
         match command {
+            AccountsCommand::Held | AccountsCommand::Link { .. } => {}
             AccountsCommand::Document {
                 host,
                 account,

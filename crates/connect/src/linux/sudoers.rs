@@ -237,16 +237,34 @@ impl Includes for NoIncludes {
 
 /// Reads includes from the file system, as sudo does: relative paths from the including
 /// file's directory; in a directory, files whose names neither end in `~` nor contain a
-/// `.`, in lexical order.
-#[derive(Debug)]
-pub struct FileIncludes;
+/// `.`, in lexical order. A host's files copied elsewhere are read with
+/// [`FileIncludes::rooted`]: `/etc/…` in an include then means that copy.
+#[derive(Debug, Default)]
+pub struct FileIncludes {
+    etc: Option<std::path::PathBuf>,
+}
+
+impl FileIncludes {
+    /// Includes under `/etc/` read from `etc` instead (a copy of a host's `/etc`).
+    pub fn rooted(etc: &std::path::Path) -> Self {
+        FileIncludes { etc: Some(etc.to_owned()) }
+    }
+
+    fn place(&self, path: &str) -> std::path::PathBuf {
+        match (&self.etc, path.strip_prefix("/etc/")) {
+            (Some(etc), Some(rest)) => etc.join(rest),
+            _ => std::path::PathBuf::from(path),
+        }
+    }
+}
 
 impl Includes for FileIncludes {
     fn file(&mut self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+        std::fs::read_to_string(self.place(path)).map_err(|e| format!("cannot read {path}: {e}"))
     }
     fn dir(&mut self, path: &str) -> Result<Vec<String>, String> {
-        let entries = std::fs::read_dir(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        let entries =
+            std::fs::read_dir(self.place(path)).map_err(|e| format!("cannot read {path}: {e}"))?;
         let mut names: Vec<String> = entries
             .filter_map(|e| e.ok())
             .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))

@@ -396,7 +396,7 @@ fn host_files() -> (tempfile::TempDir, String) {
 fn root_equivalents_on_a_host_follow_uid_0_groups_aliases_includes_and_negation() {
     let (_dir, path) = host_files();
     let text = std::fs::read_to_string(&path).unwrap();
-    let policy = sudoers::parse(&text, &path, &mut FileIncludes).unwrap();
+    let policy = sudoers::parse(&text, &path, &mut FileIncludes::default()).unwrap();
     let passwd = parse_passwd(PASSWD, "/etc/passwd").unwrap();
     let group = parse_group(GROUP, "/etc/group").unwrap();
 
@@ -438,18 +438,18 @@ fn a_syntax_error_in_an_included_file_names_that_file_and_line() {
     let (dir, path) = host_files();
     std::fs::write(dir.path().join("sudoers.d/broken"), "# fine\nbcruz ALL = (root\n").unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    let e = sudoers::parse(&text, &path, &mut FileIncludes).unwrap_err();
+    let e = sudoers::parse(&text, &path, &mut FileIncludes::default()).unwrap_err();
     assert!(e.file.ends_with("sudoers.d/broken"), "{e}");
     assert_eq!(e.line, 2, "{e}");
     assert!(e.message.contains("closing the runas list"), "{e}");
 
     // An include that is not there, and one that includes itself.
-    let e = sudoers::parse("@include missing\n", "/nowhere/sudoers", &mut FileIncludes).unwrap_err();
+    let e = sudoers::parse("@include missing\n", "/nowhere/sudoers", &mut FileIncludes::default()).unwrap_err();
     assert_eq!((e.file.as_str(), e.line), ("/nowhere/sudoers", 1));
     assert!(e.message.contains("/nowhere/missing"), "{e}");
     std::fs::write(dir.path().join("loop"), "@include loop\n").unwrap();
     let looped = dir.path().join("loop").to_string_lossy().into_owned();
-    let e = sudoers::parse("@include loop\n", &looped, &mut FileIncludes).unwrap_err();
+    let e = sudoers::parse("@include loop\n", &looped, &mut FileIncludes::default()).unwrap_err();
     assert!(e.message.contains("a loop"), "{e}");
 }
 
