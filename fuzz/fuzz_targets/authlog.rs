@@ -6,7 +6,7 @@ use bantay_connect::authlog::{read_line, read_log, LogContext, LogTally};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let context = LogContext { year: 2026, offset_seconds: 8 * 3600 };
+    let context = LogContext { year: 2026, offset_seconds: 8 * 3600, month: 1 };
     let mut expected = LogTally::default();
     let mut lines = data.split(|&b| b == b'\n').peekable();
     while let Some(line) = lines.next() {

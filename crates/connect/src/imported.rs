@@ -41,7 +41,12 @@ pub struct ImportedAccount {
 
 impl From<crate::linux::PrivilegedAccount> for ImportedAccount {
     fn from(a: crate::linux::PrivilegedAccount) -> Self {
-        ImportedAccount { account: a.account, full_control: a.root_equivalent, how: a.how, person: None }
+        ImportedAccount {
+            account: a.account,
+            full_control: a.root_equivalent,
+            how: a.how,
+            person: None,
+        }
     }
 }
 
@@ -67,19 +72,31 @@ pub fn read_app_export(text: &str, path: &Path) -> Result<Vec<ImportedAccount>, 
     let mut rows: Vec<(u64, ExportRow)> = Vec::new();
     if text.trim_start().starts_with('{') {
         let parsed: ExportJson = serde_json::from_str(text).map_err(|e| {
-            ConnectError::record(path, e.line() as u64, None, format!("{e} (see the export format)"))
+            ConnectError::record(
+                path,
+                e.line() as u64,
+                None,
+                format!("{e} (see the export format)"),
+            )
         })?;
         rows.extend(parsed.accounts.into_iter().enumerate().map(|(i, r)| (i as u64 + 1, r)));
     } else {
         let mut lines = text.lines().enumerate();
         let mut fields: Vec<Cow<'_, str>> = Vec::new();
         let Some((_, header)) = lines.next() else {
-            return Err(ConnectError::record(path, 1, None, "empty: the first line is the header account,role,level[,person]"));
+            return Err(ConnectError::record(
+                path,
+                1,
+                None,
+                "empty: the first line is the header account,role,level[,person]",
+            ));
         };
         split_csv_line(header, &mut fields).map_err(|e| ConnectError::record(path, 1, None, e))?;
         let header: Vec<String> = fields.iter().map(|f| f.trim().to_owned()).collect();
         let column = |name: &str| header.iter().position(|h| h == name);
-        let (Some(account), Some(role), Some(level)) = (column("account"), column("role"), column("level")) else {
+        let (Some(account), Some(role), Some(level)) =
+            (column("account"), column("role"), column("level"))
+        else {
             return Err(ConnectError::record(
                 path,
                 1,
@@ -94,7 +111,8 @@ pub fn read_app_export(text: &str, path: &Path) -> Result<Vec<ImportedAccount>, 
                 continue;
             }
             fields.clear();
-            split_csv_line(line, &mut fields).map_err(|e| ConnectError::record(path, number, None, e))?;
+            split_csv_line(line, &mut fields)
+                .map_err(|e| ConnectError::record(path, number, None, e))?;
             if fields.len() != header.len() {
                 return Err(ConnectError::record(
                     path,
@@ -117,7 +135,8 @@ pub fn read_app_export(text: &str, path: &Path) -> Result<Vec<ImportedAccount>, 
     }
     let mut accounts: BTreeMap<String, ImportedAccount> = BTreeMap::new();
     for (number, row) in rows {
-        let bad = |field: &str, message: String| ConnectError::record(path, number, Some(field), message);
+        let bad =
+            |field: &str, message: String| ConnectError::record(path, number, Some(field), message);
         if row.account.is_empty() {
             return Err(bad("account", "empty".into()));
         }

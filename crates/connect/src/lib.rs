@@ -9,10 +9,10 @@
 //! business. Every reader fails whole: a snapshot with one bad line yields no findings.
 
 pub mod authlog;
-pub mod linux;
 mod error;
 mod extract;
 mod imported;
+pub mod linux;
 mod pack_dir;
 mod pg_catalog;
 mod postgres_target;
@@ -20,10 +20,10 @@ mod snapshot;
 mod table;
 
 pub use error::ConnectError;
-pub use imported::{read_app_export, ImportedAccount};
-pub use pg_catalog::{privileged_roles, PgCatalog, PgRole};
 pub use extract::{extract_format, parse_extract, query_source, read_extract, SourceError};
+pub use imported::{read_app_export, ImportedAccount};
 pub use pack_dir::{read_pack, read_pack_sources};
+pub use pg_catalog::{privileged_roles, PgCatalog, PgRole};
 pub use postgres_target::{Membership, PostgresTarget, TargetError};
 pub use snapshot::{load_snapshot, scan_snapshot, ScanOutcome, SnapshotFiles};
 pub use table::{split_csv_line, Table, ASSIGNMENTS, GRANTS, PERSONS, RESOURCES};

@@ -72,9 +72,29 @@ impl PostgresTarget {
         tx.commit().await.map_err(error("ending the snapshot"))?;
         let roles = roles
             .into_iter()
-            .map(|(name, superuser, create_role, create_db, replication, bypass_rls, can_login, member_of)| {
-                PgRole { name, superuser, create_role, create_db, replication, bypass_rls, can_login, member_of }
-            })
+            .map(
+                |(
+                    name,
+                    superuser,
+                    create_role,
+                    create_db,
+                    replication,
+                    bypass_rls,
+                    can_login,
+                    member_of,
+                )| {
+                    PgRole {
+                        name,
+                        superuser,
+                        create_role,
+                        create_db,
+                        replication,
+                        bypass_rls,
+                        can_login,
+                        member_of,
+                    }
+                },
+            )
             .collect();
         Ok(PgCatalog { roles, database_owners })
     }
@@ -127,7 +147,12 @@ pub fn privileged_roles(catalog: &PgCatalog, server: &str) -> Vec<ImportedAccoun
             }
         }
         if !how.is_empty() {
-            out.push(ImportedAccount { account: role.name.clone(), full_control: full, how, person: None });
+            out.push(ImportedAccount {
+                account: role.name.clone(),
+                full_control: full,
+                how,
+                person: None,
+            });
         }
     }
     out

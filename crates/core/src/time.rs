@@ -75,6 +75,11 @@ impl Timestamp {
         civil_from_days((self.0 + offset_seconds).div_euclid(SECONDS_PER_DAY)).0
     }
 
+    /// The month (1–12) at this instant on a clock `offset_seconds` east of UTC.
+    pub fn month_at(self, offset_seconds: i64) -> i64 {
+        civil_from_days((self.0 + offset_seconds).div_euclid(SECONDS_PER_DAY)).1
+    }
+
     /// The Manila calendar date and time, `YYYY-MM-DD HH:MM:SS`.
     pub fn manila(self) -> ManilaTime {
         ManilaTime(self)

@@ -174,9 +174,10 @@ impl Service {
                     .iter()
                     .find(|r| {
                         r.id.eq_ignore_ascii_case(&a.account)
-                            || r.email.as_deref().and_then(|m| m.split('@').next()).is_some_and(
-                                |local| local.eq_ignore_ascii_case(&a.account),
-                            )
+                            || r.email
+                                .as_deref()
+                                .and_then(|m| m.split('@').next())
+                                .is_some_and(|local| local.eq_ignore_ascii_case(&a.account))
                     })
                     .map(|r| r.id.clone()),
             };
@@ -219,7 +220,9 @@ impl Service {
             .held_accounts()
             .await?
             .into_iter()
-            .filter(|r| r.source != source && r.person.as_ref().is_some_and(|p| persons_here.contains(p)))
+            .filter(|r| {
+                r.source != source && r.person.as_ref().is_some_and(|p| persons_here.contains(p))
+            })
             .map(Held::from_row)
             .collect();
         let here = held.len();
@@ -330,9 +333,8 @@ impl Service {
         let (snapshot, _) = self.snapshot_of(&persons, &resources).await?;
         let mut access = Vec::new();
         for h in held {
-            let resource = snapshot.resource(&h.resource).ok_or_else(|| ServiceError::NotFound {
-                what: "resource",
-                id: h.resource.clone(),
+            let resource = snapshot.resource(&h.resource).ok_or_else(|| {
+                ServiceError::NotFound { what: "resource", id: h.resource.clone() }
             })?;
             access.push(HeldAccess {
                 source: &h.source,
@@ -357,7 +359,8 @@ impl Service {
         let mut known = 0;
         for f in findings {
             let id = finding_id(&f);
-            if opened.iter().any(|(o, _)| *o == id) || self.store.finding_status(&id).await?.is_some()
+            if opened.iter().any(|(o, _)| *o == id)
+                || self.store.finding_status(&id).await?.is_some()
             {
                 known += 1;
                 continue;

@@ -193,7 +193,7 @@ pub fn logs(
         let service = open(place, options).await?;
         let mut context = service.log_context();
         if let Some(year) = year {
-            context = LogContext { year: *year, ..context };
+            context = LogContext::in_year(*year, context.offset_seconds);
         }
         let name = file.display().to_string();
         let ingested = or_exit!(service.ingest_log(&options.actor(), &name, source, &context).await);

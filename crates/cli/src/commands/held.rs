@@ -93,13 +93,17 @@ pub fn linux(
     let passwd = parse_passwd(&passwd_text, "/etc/passwd")?;
     let group = parse_group(&group_text, "/etc/group")?;
     let mut hashed = Hashed { files: FileIncludes::rooted(&args.etc), read: Vec::new() };
-    let text = hashed.file("/etc/sudoers").map_err(|e| anyhow::anyhow!("{e} ({})", sudoers_path.display()))?;
+    let text = hashed
+        .file("/etc/sudoers")
+        .map_err(|e| anyhow::anyhow!("{e} ({})", sudoers_path.display()))?;
     let policy = sudoers::parse(&text, "/etc/sudoers", &mut hashed)?;
     let host = args.host.as_deref().unwrap_or(&args.target.source);
     let accounts: Vec<ImportedAccount> =
         privileged_accounts(host, &passwd, &group, &policy).into_iter().map(Into::into).collect();
-    let mut inputs =
-        vec![input("/etc/passwd", passwd_text.as_bytes()), input("/etc/group", group_text.as_bytes())];
+    let mut inputs = vec![
+        input("/etc/passwd", passwd_text.as_bytes()),
+        input("/etc/group", group_text.as_bytes()),
+    ];
     inputs.extend(hashed.read);
     record(SourceKind::Linux, &args.target, inputs, accounts, place, options, output)
 }
@@ -157,7 +161,8 @@ fn record(
             inputs,
             accounts,
         };
-        let done: AccountsImported = or_exit!(service.import_accounts(&options.actor(), import).await);
+        let done: AccountsImported =
+            or_exit!(service.import_accounts(&options.actor(), import).await);
         if output == Output::Json {
             print_json(&done)?;
         } else {
@@ -214,7 +219,8 @@ pub fn link(
 ) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let service = open(place, options).await?;
-        let opened = or_exit!(service.link_account(&options.actor(), source, account, person, note).await);
+        let opened =
+            or_exit!(service.link_account(&options.actor(), source, account, person, note).await);
         println!("linked {account}@{source} to {person}; {} findings opened", opened.len());
         for id in &opened {
             println!("  {id}");

@@ -608,33 +608,95 @@ fn a_hosts_accounts_are_imported_linked_and_refused_when_broken() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     crate::init_ledger(d);
-    ok(d, &["resources", "add", "--id", "cps-os-1", "--kind", "host", "--class", "os", "--system", "CPS"], 0);
+    ok(
+        d,
+        &[
+            "resources",
+            "add",
+            "--id",
+            "cps-os-1",
+            "--kind",
+            "host",
+            "--class",
+            "os",
+            "--system",
+            "CPS",
+        ],
+        0,
+    );
     ok(d, &["personnel", "add", "--id", "CARL", "--name", "Carl Reyes"], 0);
     let etc = d.join("cps-host1-etc");
     std::fs::create_dir_all(etc.join("sudoers.d")).unwrap();
-    std::fs::write(etc.join("passwd"), "root:x:0:0:root:/root:/bin/bash\nops1:x:1001:1001::/home/ops1:/bin/bash\n").unwrap();
+    std::fs::write(
+        etc.join("passwd"),
+        "root:x:0:0:root:/root:/bin/bash\nops1:x:1001:1001::/home/ops1:/bin/bash\n",
+    )
+    .unwrap();
     std::fs::write(etc.join("group"), "root:x:0:\nwheel:x:10:ops1\n").unwrap();
-    std::fs::write(etc.join("sudoers"), "Defaults env_reset\n@includedir /etc/sudoers.d\n").unwrap();
+    std::fs::write(etc.join("sudoers"), "Defaults env_reset\n@includedir /etc/sudoers.d\n")
+        .unwrap();
     std::fs::write(etc.join("sudoers.d/admins"), "%wheel ALL = (ALL) ALL\n").unwrap();
-    let import = ["import", "linux", "--source", "cps-host1", "--resource", "cps-os-1", "--etc", "cps-host1-etc"];
+    let import = [
+        "import",
+        "linux",
+        "--source",
+        "cps-host1",
+        "--resource",
+        "cps-os-1",
+        "--etc",
+        "cps-host1-etc",
+    ];
 
     let first = ok(d, &import, 1);
-    assert!(first.stdout.contains("cps-host1: 2 privileged accounts (2 with full control) recorded as cps-os-1"), "{first:?}");
+    assert!(
+        first.stdout.contains(
+            "cps-host1: 2 privileged accounts (2 with full control) recorded as cps-os-1"
+        ),
+        "{first:?}"
+    );
     assert!(first.stdout.contains("2 findings opened, 0 already on record"), "{first:?}");
     ok(d, &import, 0);
     let held = ok(d, &["accounts", "held"], 0);
-    assert!(held.stdout.contains("ops1@cps-host1  cps-os-1  full control  linked to nobody"), "{held:?}");
+    assert!(
+        held.stdout.contains("ops1@cps-host1  cps-os-1  full control  linked to nobody"),
+        "{held:?}"
+    );
     assert!(held.stdout.contains("sudo ALL as root (/etc/sudoers.d/admins:1)"), "{held:?}");
 
     std::fs::write(etc.join("sudoers.d/late"), "# added\nops1 ALL = (root\n").unwrap();
     let broken = ok(d, &import, 2);
-    assert!(broken.stderr.contains("/etc/sudoers.d/late:2: expected `)` closing the runas list"), "{broken:?}");
+    assert!(
+        broken.stderr.contains("/etc/sudoers.d/late:2: expected `)` closing the runas list"),
+        "{broken:?}"
+    );
     std::fs::remove_file(etc.join("sudoers.d/late")).unwrap();
 
-    let linked = ok(d, &["accounts", "link", "--source", "cps-host1", "--account", "ops1", "--person", "CARL", "--note", "per the SMD roster"], 1);
-    assert!(linked.stdout.contains("linked ops1@cps-host1 to CARL; 1 findings opened"), "{linked:?}");
+    let linked = ok(
+        d,
+        &[
+            "accounts",
+            "link",
+            "--source",
+            "cps-host1",
+            "--account",
+            "ops1",
+            "--person",
+            "CARL",
+            "--note",
+            "per the SMD roster",
+        ],
+        1,
+    );
+    assert!(
+        linked.stdout.contains("linked ops1@cps-host1 to CARL; 1 findings opened"),
+        "{linked:?}"
+    );
     let findings = ok(d, &["findings", "list", "--status", "remediated"], 0);
     assert!(findings.stdout.contains("ops1@cps-host1"), "{findings:?}");
-    let missing = ok(d, &["import", "linux", "--source", "x", "--resource", "cps-os-1", "--etc", "nowhere"], 2);
+    let missing = ok(
+        d,
+        &["import", "linux", "--source", "x", "--resource", "cps-os-1", "--etc", "nowhere"],
+        2,
+    );
     assert!(missing.stderr.contains("nowhere/passwd"), "{missing:?}");
 }

@@ -105,13 +105,24 @@ pub enum Reading<'a> {
 pub struct LogContext {
     pub year: i64,
     pub offset_seconds: i64,
+    /// The month (1–12) the log is read in, or 0. RFC 3164 lines carry no year: read in
+    /// January, a line from December is last year's, so a line of a later month than
+    /// this one is dated in the year before `year`.
+    pub month: i64,
 }
 
 impl LogContext {
-    /// Lines read at `now` by hosts on Manila time.
+    /// Lines read at `now` by hosts on Manila time: this year's, or last year's for a
+    /// month still to come.
     pub fn manila(now: Timestamp) -> Self {
         let offset_seconds = bantay_core::MANILA_OFFSET_SECONDS;
-        Self { year: now.year_at(offset_seconds), offset_seconds }
+        let month = now.month_at(offset_seconds);
+        Self { year: now.year_at(offset_seconds), offset_seconds, month }
+    }
+
+    /// Lines of the given year, whatever their month.
+    pub fn in_year(year: i64, offset_seconds: i64) -> Self {
+        Self { year, offset_seconds, month: 0 }
     }
 }
 

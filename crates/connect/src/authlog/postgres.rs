@@ -289,6 +289,6 @@ pub(super) fn read_json(value: &Value) -> Option<Reading<'static>> {
 /// `2022-11-27 18:58:02.093 UTC`, as jsonlog and CloudNativePG write it.
 fn pg_json_time(text: &str) -> Option<Timestamp> {
     let (stamp, zone) = text.rsplit_once(' ').unwrap_or((text, ""));
-    let context = LogContext { year: 1970, offset_seconds: 0 };
+    let context = LogContext::in_year(1970, 0);
     pg_time(stamp, zone, &context)
 }

@@ -128,9 +128,8 @@ pub struct PrivilegedAccount {
 }
 
 /// Commands that give a root shell when run as root.
-const SHELLS: &[&str] = &[
-    "sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish", "su", "sudo", "sudoedit",
-];
+const SHELLS: &[&str] =
+    &["sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish", "su", "sudo", "sudoedit"];
 
 /// The accounts privileged on `host` (its name as sudoers rules name it), by name.
 pub fn privileged_accounts(
@@ -269,7 +268,13 @@ fn command_power(sudoers: &Sudoers, item: &CommandItem, depth: usize) -> Option<
                 return None;
             }
             let full = powers.iter().any(|(f, _)| *f);
-            Some((full, format!("{name} ({})", powers.into_iter().map(|(_, t)| t).collect::<Vec<_>>().join(", "))))
+            Some((
+                full,
+                format!(
+                    "{name} ({})",
+                    powers.into_iter().map(|(_, t)| t).collect::<Vec<_>>().join(", ")
+                ),
+            ))
         }
         Command::Alias(_) => None,
     }
@@ -337,7 +342,8 @@ fn host_is(host: &str, item: &Item) -> bool {
         Item::All => true,
         Item::Name(n) => {
             let short = |s: &str| s.split('.').next().unwrap_or(s).to_ascii_lowercase();
-            n.eq_ignore_ascii_case(host) || (!n.contains('.') && short(host) == n.to_ascii_lowercase())
+            n.eq_ignore_ascii_case(host)
+                || (!n.contains('.') && short(host) == n.to_ascii_lowercase())
         }
         _ => false,
     }

@@ -66,7 +66,10 @@ pub enum Command {
     Alias(String),
     /// A path (possibly a glob or `^regex$`), `sudoedit` or `list`, with its arguments as
     /// written (words joined by one space).
-    Run { path: String, args: Option<String> },
+    Run {
+        path: String,
+        args: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -343,11 +346,8 @@ fn include(
     includes: &mut dyn Includes,
     depth: usize,
 ) -> Result<(), SudoersError> {
-    let fail = |message: String| SudoersError {
-        file: origin.file.clone(),
-        line: origin.line,
-        message,
-    };
+    let fail =
+        |message: String| SudoersError { file: origin.file.clone(), line: origin.line, message };
     if depth >= MAX_INCLUDE_DEPTH {
         return Err(fail(format!("includes nest deeper than {MAX_INCLUDE_DEPTH}: a loop?")));
     }
@@ -601,7 +601,8 @@ impl Cursor<'_> {
                 _ => out.push(c),
             }
         }
-        Err(self.error("a quoted string is not closed on its line (a newline in a string needs `\\`)"))
+        Err(self
+            .error("a quoted string is not closed on its line (a newline in a string needs `\\`)"))
     }
 
     fn member(&mut self, context: Context) -> Result<Member, SudoersError> {
@@ -696,7 +697,9 @@ impl Cursor<'_> {
         }
         self.skip_ws();
         if !self.at_end() {
-            return Err(self.error(format!("unexpected {} after the Defaults settings", self.found())));
+            return Err(
+                self.error(format!("unexpected {} after the Defaults settings", self.found()))
+            );
         }
         Ok(DefaultsEntry { binding, settings, origin: self.origin.clone() })
     }
@@ -807,10 +810,9 @@ impl Cursor<'_> {
             if word.is_empty() || !after.starts_with('=') {
                 break;
             }
-            let known = matches!(
-                word.as_str(),
-                "TIMEOUT" | "NOTBEFORE" | "NOTAFTER" | "CWD" | "CHROOT"
-            ) || OPTION_WORDS.iter().any(|(w, _)| *w == word);
+            let known =
+                matches!(word.as_str(), "TIMEOUT" | "NOTBEFORE" | "NOTAFTER" | "CWD" | "CHROOT")
+                    || OPTION_WORDS.iter().any(|(w, _)| *w == word);
             if !known {
                 break;
             }
@@ -1096,14 +1098,20 @@ pub fn parse_generalized_time(text: &str) -> Option<i64> {
     let (year, month, day, hour) = (field(0, 4)?, field(4, 2)?, field(6, 2)?, field(8, 2)?);
     let minute = if digits.len() >= 12 { field(10, 2)? } else { 0 };
     let second = if digits.len() >= 14 { field(12, 2)? } else { 0 };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return None;
     }
     let mut rest = &text[digits_end..];
     let mut fraction_seconds = 0;
     if let Some(after) = rest.strip_prefix('.').or_else(|| rest.strip_prefix(',')) {
         let end = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
-        let frac: f64 = format!("0.{}", after.get(..end).filter(|f| !f.is_empty())?).parse().ok()?;
+        let frac: f64 =
+            format!("0.{}", after.get(..end).filter(|f| !f.is_empty())?).parse().ok()?;
         let unit = match digits.len() {
             10 => 3_600.0,
             12 => 60.0,

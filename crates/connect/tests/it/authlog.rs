@@ -18,7 +18,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn context(year: i64) -> LogContext {
-    LogContext { year, offset_seconds: MANILA_OFFSET_SECONDS }
+    LogContext::in_year(year, MANILA_OFFSET_SECONDS)
 }
 
 fn event(line: &str) -> AuthEvent<'_> {
@@ -351,4 +351,23 @@ fn lines_with_multibyte_characters_are_read_without_panicking() {
         "Nov 30 10:00:00 host sshd[1]: Failed password for ééé fromé from 10.0.0.1 port 1 ssh2",
     );
     assert_eq!((e.account.as_ref(), e.source.as_deref()), ("ééé fromé", Some("10.0.0.1")));
+}
+
+/// RFC 3164 lines carry no year: read on 2 January 2027, a December line is from 2026
+/// and a January line from 2027; with the year given, every line is in that year.
+#[test]
+fn a_december_line_read_in_january_is_last_years() {
+    let now = Timestamp::parse("2027-01-02T09:00:00+08:00").unwrap();
+    let context = LogContext::manila(now);
+    let line = |day: &str| {
+        format!("{day} 23:59:59 cps-db1 sshd[1]: Accepted password for ana from 10.0.0.5 port 5000 ssh2")
+    };
+    let time = |text: &str, context: &LogContext| match read_line(text.as_bytes(), context) {
+        Reading::Event(e) => e.time,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(time(&line("Dec 31"), &context), Timestamp::parse("2026-12-31T23:59:59+08:00").ok());
+    assert_eq!(time(&line("Jan  1"), &context), Timestamp::parse("2027-01-01T23:59:59+08:00").ok());
+    let given = LogContext::in_year(2027, MANILA_OFFSET_SECONDS);
+    assert_eq!(time(&line("Dec 31"), &given), Timestamp::parse("2027-12-31T23:59:59+08:00").ok());
 }

@@ -188,7 +188,8 @@ fn cmnd_specs(specs: &[CommandSpec]) -> Vec<Value> {
             };
             object.insert("runasusers".into(), users.into());
             if let Some(groups) = &runas.value.groups {
-                let groups: Vec<Value> = groups.iter().map(|m| member(m, Word::RunasGroup)).collect();
+                let groups: Vec<Value> =
+                    groups.iter().map(|m| member(m, Word::RunasGroup)).collect();
                 object.insert("runasgroups".into(), groups.into());
             }
         }
@@ -211,7 +212,8 @@ fn cmnd_specs(specs: &[CommandSpec]) -> Vec<Value> {
 }
 
 fn setting_value(s: &sudoers::Setting) -> Value {
-    const LISTS: &[&str] = &["env_check", "env_delete", "env_keep", "passprompt_regex", "log_servers"];
+    const LISTS: &[&str] =
+        &["env_check", "env_delete", "env_keep", "passprompt_regex", "log_servers"];
     let list = |op: &str, v: &str| {
         let words: Vec<&str> = v.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
         json!({ "operation": op, s.name.as_str(): words })
@@ -405,7 +407,13 @@ fn root_equivalents_on_a_host_follow_uid_0_groups_aliases_includes_and_negation(
         on_db.iter().map(|a| (a.account.as_str(), a.root_equivalent)).collect();
     assert_eq!(
         summary,
-        [("asantos", false), ("jdelacruz", true), ("mreyes", false), ("root", true), ("toor", true)],
+        [
+            ("asantos", false),
+            ("jdelacruz", true),
+            ("mreyes", false),
+            ("root", true),
+            ("toor", true)
+        ],
         "{on_db:#?}"
     );
     let how = |name: &str| on_db.iter().find(|a| a.account == name).unwrap().how.clone();
@@ -444,7 +452,8 @@ fn a_syntax_error_in_an_included_file_names_that_file_and_line() {
     assert!(e.message.contains("closing the runas list"), "{e}");
 
     // An include that is not there, and one that includes itself.
-    let e = sudoers::parse("@include missing\n", "/nowhere/sudoers", &mut FileIncludes::default()).unwrap_err();
+    let e = sudoers::parse("@include missing\n", "/nowhere/sudoers", &mut FileIncludes::default())
+        .unwrap_err();
     assert_eq!((e.file.as_str(), e.line), ("/nowhere/sudoers", 1));
     assert!(e.message.contains("/nowhere/missing"), "{e}");
     std::fs::write(dir.path().join("loop"), "@include loop\n").unwrap();
@@ -455,8 +464,12 @@ fn a_syntax_error_in_an_included_file_names_that_file_and_line() {
 
 #[test]
 fn account_files_with_bad_lines_are_refused_with_the_line() {
-    let e = parse_passwd("root:x:0:0:root:/root:/bin/bash\nbob:x:1000\n", "/etc/passwd").unwrap_err();
-    assert_eq!(e.to_string(), "/etc/passwd:2: 3 fields where 7 were expected (name:…, separated by `:`)");
+    let e =
+        parse_passwd("root:x:0:0:root:/root:/bin/bash\nbob:x:1000\n", "/etc/passwd").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "/etc/passwd:2: 3 fields where 7 were expected (name:…, separated by `:`)"
+    );
     let e = parse_passwd("bob:x:one:1000:::/bin/sh\n", "/etc/passwd").unwrap_err();
     assert_eq!(e.to_string(), "/etc/passwd:1: uid `one` is not a number");
     let e = parse_group("wheel:x::root\n", "/etc/group").unwrap_err();

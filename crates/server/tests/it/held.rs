@@ -236,11 +236,22 @@ on_both_backends! {
 fn an_application_export_with_a_bad_row_names_the_line_and_field() {
     let path = Path::new("cps-roles.csv");
     let e = read_app_export("account,role,level\njdc,Admin,superadmin\n", path).unwrap_err();
-    assert_eq!(e.to_string(), "cps-roles.csv:2: field `level`: `superadmin`: write admin, privileged or user");
+    assert_eq!(
+        e.to_string(),
+        "cps-roles.csv:2: field `level`: `superadmin`: write admin, privileged or user"
+    );
     let e = read_app_export("account,role\njdc,Admin\n", path).unwrap_err();
-    assert!(e.to_string().starts_with("cps-roles.csv:1: the header must name account, role and level"), "{e}");
-    let e = read_app_export("{\"accounts\": [{\"account\": \"a\", \"role\": \"r\"}]}", path).unwrap_err();
+    assert!(
+        e.to_string().starts_with("cps-roles.csv:1: the header must name account, role and level"),
+        "{e}"
+    );
+    let e = read_app_export("{\"accounts\": [{\"account\": \"a\", \"role\": \"r\"}]}", path)
+        .unwrap_err();
     assert!(e.to_string().contains("missing field `level`"), "{e}");
-    let ok = read_app_export(r#"{"accounts": [{"account": "a", "role": "CPS Admin", "level": "admin"}]}"#, path).unwrap();
+    let ok = read_app_export(
+        r#"{"accounts": [{"account": "a", "role": "CPS Admin", "level": "admin"}]}"#,
+        path,
+    )
+    .unwrap();
     assert_eq!(ok[0].how, ["role CPS Admin (admin) (cps-roles.csv:1)"]);
 }

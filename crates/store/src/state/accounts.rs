@@ -143,8 +143,12 @@ pub(crate) async fn apply(tx: &mut Tx, seq: i64, change: &AccountsChange) -> Res
         }
         AccountsChange::Ingested => {}
         AccountsChange::Imported(i) => {
-            execute!(tx, "replacing a source's accounts",
-                "DELETE FROM held_accounts WHERE source = $1", &i.source)?;
+            execute!(
+                tx,
+                "replacing a source's accounts",
+                "DELETE FROM held_accounts WHERE source = $1",
+                &i.source
+            )?;
             for a in &i.accounts {
                 let how = serde_json::to_string(&a.how).unwrap_or_else(|_| "[]".into());
                 execute!(tx, "recording an imported account",
@@ -154,10 +158,16 @@ pub(crate) async fn apply(tx: &mut Tx, seq: i64, change: &AccountsChange) -> Res
             }
         }
         AccountsChange::Linked { source, account, person } => {
-            execute!(tx, "linking an account to a person",
+            execute!(
+                tx,
+                "linking an account to a person",
                 "INSERT INTO account_links (source, account, person, seq) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (source, account) DO UPDATE SET person = $3, seq = $4",
-                source, account, person, seq)?;
+                source,
+                account,
+                person,
+                seq
+            )?;
         }
     }
     Ok(())
