@@ -156,6 +156,19 @@ impl Service {
         source: impl Read,
         context: &LogContext,
     ) -> Result<Ingested> {
+        self.ingest_log_from(actor, name, 1, source, context).await
+    }
+
+    /// [`Service::ingest_log`] of lines that start at line `first` of `name` (a followed
+    /// file read piece by piece), so evidence gives each line's number in the file.
+    pub async fn ingest_log_from(
+        &self,
+        actor: &Actor,
+        name: &str,
+        first: u64,
+        source: impl Read,
+        context: &LogContext,
+    ) -> Result<Ingested> {
         let registry = self.system_accounts().await?;
         let rules = &self.pack.rules.system_accounts;
         let clause = rules.clause.as_str().to_owned();
@@ -176,7 +189,8 @@ impl Service {
                     format!("{}@{}", use_.account, use_.host),
                     how.describe(&use_),
                     format!(
-                        "{name}:{number}: {}",
+                        "{name}:{}: {}",
+                        number + first - 1,
                         text.chars().take(EVIDENCE_CHARS).collect::<String>()
                     ),
                 ));

@@ -25,6 +25,7 @@ mod reviews;
 mod scan;
 mod service;
 mod syslog;
+mod tail;
 
 pub use accounts::{FindingStep, Ingested};
 pub use api::{openapi, router};
@@ -42,3 +43,4 @@ pub use reviews::{ReviewDecision, ReviewForm, ReviewView};
 pub use scan::StateScan;
 pub use service::{unit_events, Actor, Service};
 pub use syslog::{receive_syslog, SyslogAddresses};
+pub use tail::follow_file;

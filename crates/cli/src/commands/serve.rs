@@ -24,6 +24,10 @@ pub struct Args {
     /// Receive authentication logs over syslog on TCP (RFC 6587), e.g. 0.0.0.0:601.
     #[arg(long)]
     syslog_tcp: Option<std::net::SocketAddr>,
+    /// Follow an authentication log file as it grows, through rotation (repeat for
+    /// several).
+    #[arg(long)]
+    follow: Vec<std::path::PathBuf>,
 }
 
 pub fn run(args: &Args, place: &Place, options: &ServiceOptions) -> anyhow::Result<ExitCode> {
@@ -46,6 +50,10 @@ pub fn run(args: &Args, place: &Place, options: &ServiceOptions) -> anyhow::Resu
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen for syslog: {e}"))?;
             eprintln!("bantay receives syslog on udp {:?}, tcp {:?}", bound.udp, bound.tcp);
+        }
+        for path in &args.follow {
+            bantay_server::follow_file(service.clone(), path.clone(), std::time::Duration::from_secs(1));
+            eprintln!("bantay follows {}", path.display());
         }
         tokio::spawn(scheduler(service.clone(), mailer, args.sweep_every.max(1)));
         axum::serve(listener, router(service)).with_graceful_shutdown(shutdown()).await?;

@@ -131,12 +131,10 @@ fn bsd_time<'a>(line: &'a str, context: &LogContext) -> Option<(Timestamp, &'a s
     let minute = number(&clock[4..6])?;
     let second = number(&clock[7..9])?;
     // A month still to come is last year's (a December line read in January).
-    let year = if context.month > 0 && month > context.month { context.year - 1 } else { context.year };
-    let time = Timestamp::from_civil(
-        (year, month, day),
-        (hour, minute, second),
-        context.offset_seconds,
-    )?;
+    let year =
+        if context.month > 0 && month > context.month { context.year - 1 } else { context.year };
+    let time =
+        Timestamp::from_civil((year, month, day), (hour, minute, second), context.offset_seconds)?;
     Some((time, line.get(i + 10..)?))
 }
 

@@ -184,3 +184,84 @@ async fn syslog_from_logger_over_udp_and_tcp_opens_findings() {
     );
     assert!(findings.iter().all(|f| f.evidence.starts_with("syslog:")), "{findings:?}");
 }
+
+/// Waits (up to 10 s) until `n` findings are on record, and gives their evidence sorted.
+async fn evidence_when(w: &World, n: usize) -> Vec<String> {
+    let mut findings = Vec::new();
+    for _ in 0..200 {
+        findings = w.service.findings().await.unwrap();
+        if findings.len() >= n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mut evidence: Vec<String> = findings.into_iter().map(|f| f.evidence).collect();
+    evidence.sort();
+    assert_eq!(evidence.len(), n, "{evidence:#?}");
+    evidence
+}
+
+/// A followed log: lines appended are read with their line numbers in the file, a line
+/// still being written waits for its line feed, a rotated file is read to its end and the
+/// new one from its first line, and a truncated file from its start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_followed_log_is_read_as_it_grows_through_rotation_and_truncation() {
+    use std::io::Write as _;
+    let w = World::bureau(crate::Backend::Sqlite).await;
+    w.service.document_account(&w.operator(), &oracle()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("auth.log");
+    let append = |text: &str| {
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+    let su = |n: u32| format!("Dec  1 07:2{n}:00 cps-db1 su[10{n}]: (to oracle) ben on pts/{n}\n");
+    let quiet =
+        "Dec  1 07:00:00 cps-db1 CRON[1]: pam_unix(cron:session): session closed for user root\n";
+    let handle = bantay_server::follow_file(
+        w.service.clone(),
+        path.clone(),
+        std::time::Duration::from_millis(50),
+    );
+    append(&format!("{quiet}{quiet}{}", su(1)));
+    let name = path.display().to_string();
+    let first = evidence_when(&w, 1).await;
+    assert!(first[0].starts_with(&format!("{name}:3: ")), "{first:?}");
+
+    // Half a line, then the rest.
+    let line = su(2);
+    append(&line[..20]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(w.service.findings().await.unwrap().len(), 1, "not before its line feed");
+    append(&line[20..]);
+    let second = evidence_when(&w, 2).await;
+    assert!(second[1].starts_with(&format!("{name}:4: ")), "{second:?}");
+
+    // Rotation: a last line lands in the old file after the rename, then a new file.
+    std::fs::rename(&path, dir.path().join("auth.log.1")).unwrap();
+    let mut old =
+        std::fs::OpenOptions::new().append(true).open(dir.path().join("auth.log.1")).unwrap();
+    old.write_all(su(3).as_bytes()).unwrap();
+    drop(old);
+    append(&su(4));
+    let rotated = evidence_when(&w, 4).await;
+    assert!(
+        rotated.iter().any(|e| e.starts_with(&format!("{name}:5: ")) && e.contains("pts/3")),
+        "{rotated:#?}"
+    );
+    assert!(
+        rotated.iter().any(|e| e.starts_with(&format!("{name}:1: ")) && e.contains("pts/4")),
+        "{rotated:#?}"
+    );
+
+    // Truncation: read again from the start.
+    std::fs::write(&path, "").unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    append(&format!("{quiet}{}", su(5)));
+    let truncated = evidence_when(&w, 5).await;
+    assert!(
+        truncated.iter().any(|e| e.starts_with(&format!("{name}:2: ")) && e.contains("pts/5")),
+        "{truncated:#?}"
+    );
+    handle.abort();
+}
