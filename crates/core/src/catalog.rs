@@ -31,6 +31,8 @@ pub struct Datacenter {
     pub port: String,
     pub cameras: Vec<String>,
     pub guard_posts: Vec<String>,
+    /// The hosts racked inside: a console login on one needs someone inside (4.3, 4.4).
+    pub hosts: Vec<String>,
 }
 
 /// The shift plan of 4.3: shifts start at these seconds after Manila midnight, in order;
@@ -54,6 +56,13 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// The datacenter a host is racked in (host names compared without case or domain).
+    pub fn datacenter_of_host(&self, host: &str) -> Option<&Datacenter> {
+        let short = |h: &str| h.split('.').next().unwrap_or(h).to_ascii_lowercase();
+        let host = short(host);
+        self.datacenters.iter().find(|dc| dc.hosts.iter().any(|h| short(h) == host))
+    }
+
     pub(crate) fn new(
         classes: Vec<PrivilegeClass>,
         kinds: Vec<String>,

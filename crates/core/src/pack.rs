@@ -349,6 +349,8 @@ struct RawDatacenter {
     port: Spanned<String>,
     cameras: Vec<String>,
     guard_posts: Vec<String>,
+    #[serde(default)]
+    hosts: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -422,6 +424,7 @@ fn build_catalog(
             port: dc.port.into_inner(),
             cameras: dc.cameras,
             guard_posts: dc.guard_posts,
+            hosts: dc.hosts,
         });
     }
     if raw.shifts.time_zone.get_ref() != "Asia/Manila" {

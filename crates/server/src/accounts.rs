@@ -9,7 +9,9 @@
 use std::collections::HashSet;
 use std::io::Read;
 
-use bantay_connect::authlog::{read_log, AuthEvent, LogContext, LogTally, Reading};
+use bantay_connect::authlog::{
+    read_log, AuthEvent, LogContext, LogTally, Reading, Service as LogService,
+};
 use bantay_core::{check_origin, misuse, AccountUse, SystemAccount};
 use bantay_store::FindingRow;
 use serde::{Deserialize, Serialize};
@@ -58,6 +60,15 @@ impl FindingStep {
             Self::Reopened => &["remediated"],
         }
     }
+}
+
+/// A console login on a datacenter's host, to be checked against the guard's log.
+struct Console {
+    datacenter: String,
+    host: String,
+    account: String,
+    time: bantay_core::Timestamp,
+    evidence: String,
 }
 
 /// The longest stretch of a log line kept as evidence.
@@ -174,8 +185,28 @@ impl Service {
         let clause = rules.clause.as_str().to_owned();
         let mut hashing = Hashing { inner: source, hash: Sha256::new(), bytes: 0 };
         let mut found = Vec::new();
+        let mut consoles = Vec::new();
         let tally = read_log(&mut hashing, context, |number, line, reading| {
             let Reading::Event(event) = reading else { return };
+            // At a datacenter host's console someone must be inside (4.3, 4.4).
+            if let (Some(dc), true, Some(time)) = (
+                self.pack.catalog.datacenter_of_host(&event.host),
+                event.service == LogService::Login && event.method == "console" && event.success,
+                event.time,
+            ) {
+                let text = String::from_utf8_lossy(line);
+                consoles.push(Console {
+                    datacenter: dc.id.clone(),
+                    host: event.host.to_string(),
+                    account: event.account.to_string(),
+                    time,
+                    evidence: format!(
+                        "{name}:{}: {}",
+                        number + first - 1,
+                        text.chars().take(EVIDENCE_CHARS).collect::<String>()
+                    ),
+                });
+            }
             let use_ = account_use(&event);
             if let Some(how) = misuse(rules, &registry, &use_) {
                 let text = String::from_utf8_lossy(line);
@@ -186,6 +217,7 @@ impl Service {
                 let id = format!("F-4.5-{}", &hex::encode(digest.finalize())[..16]);
                 found.push((
                     id,
+                    clause.clone(),
                     format!("{}@{}", use_.account, use_.host),
                     how.describe(&use_),
                     format!(
@@ -198,12 +230,34 @@ impl Service {
         })
         .map_err(|e| ServiceError::bad("log", format!("cannot read {name}: {e}")))?;
         let sha256 = hex::encode(hashing.hash.finalize());
+        let entry_clause = self.pack.rules.datacenter.clause.as_str();
+        for c in consoles {
+            if !self.store.inside_at(&c.datacenter, c.time.unix_seconds()).await?.is_empty() {
+                continue;
+            }
+            let id =
+                format!("F-{entry_clause}-{}", &hex::encode(Sha256::digest(&c.evidence))[..16]);
+            found.push((
+                id,
+                entry_clause.to_owned(),
+                format!("{}@{}", c.account, c.host),
+                format!(
+                    "console login as `{}` on {} in {} at {} with nobody inside by the guard's log: \
+                     an entry no guard logged, or a login from outside that is no console",
+                    c.account,
+                    c.host,
+                    c.datacenter,
+                    c.time.manila()
+                ),
+                c.evidence,
+            ));
+        }
 
         let mut events = Vec::new();
         let mut opened = Vec::new();
         let mut seen = HashSet::new();
         let mut known = 0;
-        for (id, subject, summary, evidence) in found {
+        for (id, clause, subject, summary, evidence) in found {
             if !seen.insert(id.clone()) || self.store.finding_status(&id).await?.is_some() {
                 known += 1;
                 continue;

@@ -668,6 +668,14 @@ impl Store {
         rows!(self, VisitRow, "reading visits", &sql, datacenter, from, until)
     }
 
+    /// Visits under way at a datacenter at `at`: entered by then, not exited before.
+    pub async fn inside_at(&self, datacenter: &str, at: i64) -> Result<Vec<VisitRow>> {
+        let sql = format!(
+            "{VISIT_COLUMNS} WHERE datacenter = $1 AND entered <= $2 AND (exited IS NULL OR exited >= $2) ORDER BY entered, id"
+        );
+        rows!(self, VisitRow, "reading who was inside", &sql, datacenter, at)
+    }
+
     /// The guard's logbook at a datacenter, newest first.
     pub async fn guard_log(&self, datacenter: &str, limit: i64) -> Result<Vec<GuardLogRow>> {
         rows!(

@@ -308,3 +308,35 @@ on_both_backends! {
         assert!(e.to_string().contains("priorities: P1, P2, P3, P4"), "{e}");
     }
 }
+
+/// 4.3 × 4.5: the hosts' own logs against the guard's.
+mod console {
+    use super::*;
+
+    on_both_backends! {
+        async fn a_console_login_on_a_datacenter_host_needs_someone_the_guard_let_in(backend) {
+            let (w, incident) = datacenter_world(backend).await;
+            let guard = Actor::person("GUARD-1");
+            w.set("2026-12-01T08:00");
+            let p = w.service.request_pass(&Actor::person("BEN"), &pass_form("BEN", &incident, "2026-12-01T09:00", "2026-12-01T11:00")).await.unwrap();
+            let code = w.service.approve_pass(&Actor::person("DC"), &p.id).await.unwrap().code.unwrap();
+            w.set("2026-12-01T09:05");
+            w.service.gate_enter(&guard, DC, &code).await.unwrap();
+            w.set("2026-12-01T10:30");
+            w.service.gate_exit(&guard, DC, &code).await.unwrap();
+            w.set("2026-12-01T13:00");
+            // cps-db1 is racked in DC-MAIN (resources.toml); app-7 is in no datacenter.
+            let log = "\
+Dec  1 09:30:00 cps-db1 login[500]: pam_unix(login:session): session opened for user root(uid=0) by LOGIN(uid=0)
+Dec  1 12:30:00 cps-db1 login[501]: pam_unix(login:session): session opened for user root(uid=0) by LOGIN(uid=0)
+Dec  1 12:31:00 app-7 login[502]: pam_unix(login:session): session opened for user root(uid=0) by LOGIN(uid=0)
+";
+            let ingested = w.service.ingest_log(&w.operator(), "console.log", log.as_bytes(), &w.service.log_context()).await.unwrap();
+            assert_eq!(ingested.opened.len(), 1, "{ingested:?}");
+            let f = w.service.findings().await.unwrap().into_iter().find(|f| f.id == ingested.opened[0]).unwrap();
+            assert_eq!((f.clause.as_str(), f.subject.as_str()), ("4.3", "root@cps-db1"));
+            assert!(f.summary.starts_with("console login as `root` on cps-db1 in DC-MAIN at 2026-12-01T12:30:00+08:00 with nobody inside"), "{}", f.summary);
+            assert!(f.evidence.starts_with("console.log:2: Dec  1 12:30:00 cps-db1 login[501]"), "{}", f.evidence);
+        }
+    }
+}
