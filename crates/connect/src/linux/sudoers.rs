@@ -791,10 +791,7 @@ impl Cursor<'_> {
             options: before.map(|b| b.options.clone()).unwrap_or_default(),
             command: CommandItem { negated: false, command: Command::All, digests: vec![] },
         };
-        // An implied SETENV belongs to its own `ALL`, not to the commands after it.
-        if spec.tags.setenv == Tag::Implied {
-            spec.tags.setenv = Tag::Unset;
-        }
+        // An implied SETENV (from `ALL`) carries over like a written one, as in sudo.
         if self.eat('(') {
             spec.runas = Some(Carried { value: self.runas()?, inherited: false });
         }

@@ -479,3 +479,84 @@ fn account_files_with_bad_lines_are_refused_with_the_line() {
     assert_eq!(ok.len(), 1);
     assert_eq!(ok[0].line, 4);
 }
+
+/// Policies the way the Bureau writes them: what Debian's `cvtsudoers -f json` (sudo's
+/// own parser) prints for each, we must read too.
+const OURS: &[&str] = &[
+    "Defaults env_reset
+Defaults:%dba !requiretty
+Defaults secure_path=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"
+User_Alias DBAS = jdelacruz, mreyes, %dba, !guest
+Host_Alias CPSDB = cps-db1, cps-db2, 10.20.1.0/24
+Runas_Alias DBOWN = postgres, oracle
+Cmnd_Alias PGCTL = /usr/bin/systemctl restart postgresql, /usr/bin/systemctl reload postgresql
+Cmnd_Alias SHELLS = /bin/sh, /bin/bash
+root ALL=(ALL:ALL) ALL
+%sudo ALL=(ALL:ALL) ALL
+DBAS CPSDB = (DBOWN) NOPASSWD: ALL, !SHELLS : ALL = (root) PGCTL
+asantos cps-db1 = NOPASSWD: PGCTL, (postgres) /usr/bin/psql, LOG_OUTPUT: /usr/bin/pg_dump *
+bcruz cps-app1 = /bin/bash
+",
+    "# Debian's default, with a drop-in style rule
+Defaults\tenv_reset
+Defaults\tmail_badpass
+Defaults\tuse_pty
+root\tALL=(ALL:ALL) ALL
+%sudo\tALL=(ALL:ALL) ALL
+%admin ALL=(ALL) ALL
+svc_cps cps-app1 = (root) NOPASSWD: /usr/bin/systemctl restart cps, /usr/bin/systemctl status cps
+#1001 ALL = (#0) /usr/bin/id
+%#27 ALL = (root:adm) /usr/bin/tail -f /var/log/syslog
+ops ALL, !cps-db1 = (ALL) NOEXEC: NOPASSWD: /usr/bin/less /var/log/*, PASSWD: /usr/bin/vi /etc/hosts
+",
+    "Defaults>root !set_logname
+Defaults@cps-db1 log_output, iolog_dir=/var/log/sudo-io
+Defaults!/usr/bin/psql !log_output
+Defaults env_keep += \"LANG LC_*\", env_keep -= LC_ALL
+Cmnd_Alias DUMP = sha256:1IXHRCxXgSnIEnb+xBz4PAfWaPdXIBWKFF0QCwxJ5G4= /usr/bin/pg_dump
+backup ALL = (postgres) NOPASSWD: DUMP, TIMEOUT=2h /usr/bin/pg_basebackup
+auditor ALL = (root) NOTBEFORE=20261201000000Z NOTAFTER=20261231235959Z /usr/bin/journalctl
+",
+];
+
+/// Written wrong: sudo refuses each, and so must we.
+const BROKEN: &[&str] = &[
+    "ana ALL = (root /bin/ls\n",
+    "User_Alias lower = ana\n",
+    "ana ALL = bin/ls\n",
+    "ana ALL = TIMEOUT=3x /bin/ls\n",
+    "Cmnd_Alias A = /bin/ls\nCmnd_Alias A = /bin/cat\n",
+];
+
+fn cvtsudoers(text: &str) -> Option<Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sudoers");
+    std::fs::write(&file, text).unwrap();
+    let out = std::process::Command::new("cvtsudoers")
+        .args(["-f", "json"])
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cvtsudoers (Debian's sudo package) is needed; scripts/test installs it: {e}")
+        });
+    out.status.success().then(|| serde_json::from_slice(&out.stdout).unwrap())
+}
+
+#[test]
+fn our_own_policies_read_as_debians_cvtsudoers_reads_them() {
+    for (i, text) in OURS.iter().enumerate() {
+        let sudo = cvtsudoers(text).unwrap_or_else(|| panic!("policy {i}: cvtsudoers refused it"));
+        let ours = as_cvtsudoers(&sudoers::parse(text, "sudoers", &mut NoIncludes).unwrap());
+        assert_eq!(
+            ours,
+            sudo,
+            "policy {i}:\nours:\n{}\nsudo's:\n{}",
+            serde_json::to_string_pretty(&ours).unwrap(),
+            serde_json::to_string_pretty(&sudo).unwrap()
+        );
+    }
+    for text in BROKEN {
+        assert!(cvtsudoers(text).is_none(), "sudo accepts {text:?}");
+        assert!(sudoers::parse(text, "sudoers", &mut NoIncludes).is_err(), "we accept {text:?}");
+    }
+}
