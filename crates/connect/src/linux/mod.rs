@@ -5,7 +5,7 @@
 
 pub mod sudoers;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sudoers::{AliasBody, AliasKind, Command, CommandItem, Item, Member, Sudoers};
 
@@ -147,9 +147,10 @@ pub fn privileged_accounts(
     // Every account the rules could name: local ones and those named in user lists.
     let mut candidates: Vec<String> = passwd.iter().map(|p| p.name.clone()).collect();
     let mut named = HashSet::new();
+    let mut expanded = HashSet::new();
     for rule in &sudoers.rules {
         for m in &rule.users {
-            collect_names(sudoers, m, &mut named, 0);
+            collect_names(sudoers, m, &mut named, &mut expanded);
         }
     }
     for group in groups {
@@ -200,7 +201,9 @@ pub fn privileged_accounts(
                         }),
                     };
                     let Some(target) = target else { continue };
-                    let Some((full, what)) = command_power(sudoers, &spec.command, 0) else {
+                    let Some((full, what)) =
+                        command_power(sudoers, &spec.command, &mut HashSet::new())
+                    else {
                         continue;
                     };
                     let account = account_entry(&mut found, name, passwd);
@@ -244,7 +247,11 @@ fn runas_default(sudoers: &Sudoers) -> String {
 }
 
 /// What a command lets one do as root: (root-equivalent, description).
-fn command_power(sudoers: &Sudoers, item: &CommandItem, depth: usize) -> Option<(bool, String)> {
+fn command_power<'s>(
+    sudoers: &'s Sudoers,
+    item: &'s CommandItem,
+    expanded: &mut HashSet<&'s str>,
+) -> Option<(bool, String)> {
     match &item.command {
         Command::All => Some((true, "ALL".into())),
         Command::Run { path, args } => {
@@ -256,13 +263,14 @@ fn command_power(sudoers: &Sudoers, item: &CommandItem, depth: usize) -> Option<
             };
             Some((full, text))
         }
-        Command::Alias(name) if depth < 64 => {
+        // Each alias once: a cycle, or one reached twice, adds nothing new.
+        Command::Alias(name) if expanded.insert(name) => {
             let alias = sudoers.alias(AliasKind::Command, name)?;
             let AliasBody::Commands(items) = &alias.body else { return None };
             let powers: Vec<(bool, String)> = items
                 .iter()
                 .filter(|i| !i.negated)
-                .filter_map(|i| command_power(sudoers, i, depth + 1))
+                .filter_map(|i| command_power(sudoers, i, expanded))
                 .collect();
             if powers.is_empty() {
                 return None;
@@ -280,18 +288,23 @@ fn command_power(sudoers: &Sudoers, item: &CommandItem, depth: usize) -> Option<
     }
 }
 
-/// The names a user list could stand for, through aliases.
-fn collect_names(sudoers: &Sudoers, m: &Member, out: &mut HashSet<String>, depth: usize) {
+/// The names a user list could stand for, through aliases (each expanded once).
+fn collect_names<'s>(
+    sudoers: &'s Sudoers,
+    m: &'s Member,
+    out: &mut HashSet<String>,
+    expanded: &mut HashSet<&'s str>,
+) {
     match &m.item {
         Item::Name(n) if !m.negated => {
             out.insert(n.clone());
         }
-        Item::Alias(a) if depth < 64 => {
+        Item::Alias(a) if expanded.insert(a) => {
             if let Some(AliasBody::Members(members)) =
                 sudoers.alias(AliasKind::User, a).map(|a| &a.body)
             {
                 for m in members {
-                    collect_names(sudoers, m, out, depth + 1);
+                    collect_names(sudoers, m, out, expanded);
                 }
             }
         }
@@ -350,31 +363,41 @@ fn host_is(host: &str, item: &Item) -> bool {
 }
 
 /// Whether a list matches: the last item that matches decides (a negated one excludes),
-/// as in sudo; aliases are expanded.
+/// as in sudo; aliases are expanded, each once (an alias refers to others by name, so a
+/// policy could otherwise make the work grow exponentially; a cycle matches nothing).
 fn list_matches(
     sudoers: &Sudoers,
     list: &[Member],
     kind: AliasKind,
     is: &dyn Fn(&Item) -> bool,
 ) -> bool {
-    list_match(sudoers, list, kind, is, 0).unwrap_or(false)
+    let mut seen = HashMap::new();
+    list_match(sudoers, list, kind, is, &mut seen).unwrap_or(false)
 }
 
-fn list_match(
-    sudoers: &Sudoers,
-    list: &[Member],
+fn list_match<'s>(
+    sudoers: &'s Sudoers,
+    list: &'s [Member],
     kind: AliasKind,
     is: &dyn Fn(&Item) -> bool,
-    depth: usize,
+    seen: &mut HashMap<&'s str, Option<bool>>,
 ) -> Option<bool> {
     let mut result = None;
     for m in list {
         let matched = match &m.item {
-            Item::Alias(name) if depth < 64 => match sudoers.alias(kind, name).map(|a| &a.body) {
-                Some(AliasBody::Members(members)) => {
-                    list_match(sudoers, members, kind, is, depth + 1)
+            Item::Alias(name) => match seen.get(name.as_str()) {
+                Some(known) => *known,
+                None => {
+                    seen.insert(name, None);
+                    let found = match sudoers.alias(kind, name).map(|a| &a.body) {
+                        Some(AliasBody::Members(members)) => {
+                            list_match(sudoers, members, kind, is, seen)
+                        }
+                        _ => None,
+                    };
+                    seen.insert(name, found);
+                    found
                 }
-                _ => None,
             },
             item => is(item).then_some(true),
         };

@@ -560,3 +560,20 @@ fn our_own_policies_read_as_debians_cvtsudoers_reads_them() {
         assert!(sudoers::parse(text, "sudoers", &mut NoIncludes).is_err(), "we accept {text:?}");
     }
 }
+
+/// Aliases naming aliases twice over, thirty deep (and a cycle): each is expanded once,
+/// so reading the policy takes as long as its size, not 2^30 steps.
+#[test]
+fn aliases_are_expanded_once_each() {
+    let mut text = String::new();
+    for i in 0..30 {
+        text.push_str(&format!("User_Alias U{i} = U{n}, U{n}, !nobody\n", n = i + 1));
+        text.push_str(&format!("Cmnd_Alias C{i} = C{n}, C{n}\n", n = i + 1));
+    }
+    text.push_str("User_Alias U30 = ana, U0\nCmnd_Alias C30 = /bin/sh, C0\nU0 ALL = (root) C0\n");
+    let policy = sudoers::parse(&text, "sudoers", &mut NoIncludes).unwrap();
+    let passwd = parse_passwd("ana:x:1000:1000::/home/ana:/bin/bash\n", "p").unwrap();
+    let found = privileged_accounts("h", &passwd, &[], &policy);
+    assert_eq!(found.len(), 1);
+    assert!(found[0].root_equivalent, "{found:?}");
+}
