@@ -75,6 +75,14 @@ impl Timestamp {
         civil_from_days((self.0 + offset_seconds).div_euclid(SECONDS_PER_DAY)).0
     }
 
+    /// The calendar date and time of day on a clock `offset_seconds` east of UTC.
+    pub fn civil_at(self, offset_seconds: i64) -> ((i64, i64, i64), (i64, i64, i64)) {
+        let local = self.0 + offset_seconds;
+        let seconds = local.rem_euclid(SECONDS_PER_DAY);
+        let date = civil_from_days(local.div_euclid(SECONDS_PER_DAY));
+        (date, (seconds / 3600, seconds % 3600 / 60, seconds % 60))
+    }
+
     /// The month (1–12) at this instant on a clock `offset_seconds` east of UTC.
     pub fn month_at(self, offset_seconds: i64) -> i64 {
         civil_from_days((self.0 + offset_seconds).div_euclid(SECONDS_PER_DAY)).1

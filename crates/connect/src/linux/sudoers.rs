@@ -1095,14 +1095,7 @@ pub fn parse_generalized_time(text: &str) -> Option<i64> {
     let (year, month, day, hour) = (field(0, 4)?, field(4, 2)?, field(6, 2)?, field(8, 2)?);
     let minute = if digits.len() >= 12 { field(10, 2)? } else { 0 };
     let second = if digits.len() >= 14 { field(12, 2)? } else { 0 };
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
+    let start = bantay_core::Timestamp::from_civil((year, month, day), (hour, minute, second), 0)?;
     let mut rest = &text[digits_end..];
     let mut fraction_seconds = 0;
     if let Some(after) = rest.strip_prefix('.').or_else(|| rest.strip_prefix(',')) {
@@ -1133,18 +1126,7 @@ pub fn parse_generalized_time(text: &str) -> Option<i64> {
             sign * (h * 3_600 + m * 60)
         }
     };
-    let days = days_from_civil(year, month, day);
-    Some(days * 86_400 + hour * 3_600 + minute * 60 + second + fraction_seconds - offset)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    Some(start.unix_seconds() + fraction_seconds - offset)
 }
 
 #[cfg(test)]

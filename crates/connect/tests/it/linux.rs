@@ -115,19 +115,8 @@ fn tag(options: &mut Vec<Value>, name: &str, t: Tag) {
 }
 
 fn gmt(t: i64) -> String {
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}{m:02}{d:02}{:02}{:02}{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+    let ((y, m, d), (h, mi, s)) = bantay_core::Timestamp::from_unix_seconds(t).civil_at(0);
+    format!("{y:04}{m:02}{d:02}{h:02}{mi:02}{s:02}Z")
 }
 
 fn spec_options(s: &CommandSpec) -> Vec<Value> {
