@@ -2,20 +2,8 @@
 //! logs (with fail2ban's expected host and user for each), pgbadger's PostgreSQL logs,
 //! and lines in the documented formats of sudo, su, login, the audit log and Windows.
 
-use std::path::{Path, PathBuf};
-
 use bantay_connect::authlog::{read_line, AuthEvent, LogContext, LogTally, Reading, Service};
 use bantay_core::{Timestamp, MANILA_OFFSET_SECONDS};
-
-fn fixtures() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: the third-party fixtures live beside the project (../shared/fixtures)",
-        dir.display()
-    );
-    dir
-}
 
 fn context(year: i64) -> LogContext {
     LogContext::in_year(year, MANILA_OFFSET_SECONDS)
@@ -61,7 +49,7 @@ fn fail2ban_lines_give_the_host_and_user_fail2ban_expects() {
         "fail2ban-pam-generic.log",
         "fail2ban-selinux-ssh.log",
     ] {
-        let text = std::fs::read_to_string(fixtures().join("authlog").join(name)).unwrap();
+        let text = std::fs::read_to_string(crate::fixtures().join("authlog").join(name)).unwrap();
         let mut expected: Option<serde_json::Value> = None;
         for (n, line) in text.lines().enumerate() {
             if let Some(json) = line.strip_prefix("# failJSON:") {
@@ -204,7 +192,7 @@ fn sudo_su_and_login_name_the_target_account_and_who_asked() {
 /// user it names, in each of the formats.
 #[test]
 fn postgresql_connections_from_every_log_format() {
-    let dir = fixtures().join("postgres");
+    let dir = crate::fixtures().join("postgres");
     type Unpack = fn(&[u8]) -> Vec<u8>;
     let files: [(&str, Unpack); 5] = [
         ("light.postgres.log.bz2", bunzip),

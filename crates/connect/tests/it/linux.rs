@@ -3,7 +3,6 @@
 //! equal sudo's, and every input sudo refuses must be refused with its file and line.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use bantay_connect::linux::sudoers::{
     self, AliasBody, AliasKind, Binding, Command, CommandItem, CommandSpec, FileIncludes, Item,
@@ -11,16 +10,6 @@ use bantay_connect::linux::sudoers::{
 };
 use bantay_connect::linux::{parse_group, parse_passwd, privileged_accounts};
 use serde_json::{json, Map, Value};
-
-fn fixtures() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/sudoers");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: the third-party fixtures live beside the project (../shared/fixtures)",
-        dir.display()
-    );
-    dir
-}
 
 /// The inputs sudo refuses (their `.json.ok` is empty because cvtsudoers failed), and the
 /// line of the first error.
@@ -288,7 +277,7 @@ fn as_cvtsudoers(s: &Sudoers) -> Value {
 
 #[test]
 fn sudo_regression_inputs_read_as_cvtsudoers_reads_them() {
-    let dir = fixtures();
+    let dir = crate::fixtures().join("sudoers");
     let mut compared = 0;
     let mut wrong = Vec::new();
     for n in 1..=31u32 {

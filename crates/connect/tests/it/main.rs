@@ -12,6 +12,17 @@ use std::path::{Path, PathBuf};
 
 use bantay_core::PolicyPack;
 
+/// The third-party fixtures beside the project (../shared/fixtures).
+pub fn fixtures() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the third-party fixtures live beside the project (../shared/fixtures)",
+        dir.display()
+    );
+    dir
+}
+
 pub fn pack() -> PolicyPack {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy/cmo-04-2019");
     bantay_connect::read_pack(&dir).unwrap_or_else(|e| panic!("{e}"))
