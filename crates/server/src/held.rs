@@ -142,6 +142,13 @@ impl Service {
                 ),
             ));
         }
+        let mut names = BTreeSet::new();
+        if let Some(twice) = import.accounts.iter().find(|a| !names.insert(a.account.as_str())) {
+            return Err(ServiceError::bad(
+                "accounts",
+                format!("account `{}` is listed twice: give each account once", twice.account),
+            ));
+        }
         let persons = self.store.persons().await?;
         let links: BTreeMap<(String, String), String> = self
             .store

@@ -143,6 +143,10 @@ on_both_backends! {
         unknown.accounts[0].person = Some("NOBODY".into());
         let e = w.service.import_accounts(&w.operator(), unknown).await.unwrap_err();
         assert!(matches!(&e, ServiceError::BadInput { field, message } if field == "person" && message.contains("NOBODY")), "{e}");
+        let mut twice = linux_import(linux_accounts());
+        twice.accounts.push(twice.accounts[0].clone());
+        let e = w.service.import_accounts(&w.operator(), twice).await.unwrap_err();
+        assert!(matches!(&e, ServiceError::BadInput { field, .. } if field == "accounts"), "{e}");
         assert_eq!(w.size().await, size, "nothing recorded");
     }
 
