@@ -5,7 +5,6 @@
 //! and the registry come in as values.
 
 use crate::accounts::SystemAccount;
-use crate::decision::rule_clause;
 use crate::org::Clause;
 use crate::pack::PolicyPack;
 use crate::policy::{PrincipalFacts, ResourceFacts};
@@ -39,6 +38,17 @@ pub struct HeldFinding {
     pub evidence: String,
 }
 
+/// The key of the finding that an account is linked to nobody and undocumented (4.5).
+pub fn unowned_key(source: &str, account: &str) -> String {
+    format!("unowned|{source}|{account}")
+}
+
+/// The key of the finding that a person holds access through an account with no grant
+/// on record (4.1).
+pub fn ungranted_key(source: &str, account: &str, person: &str) -> String {
+    format!("ungranted|{source}|{account}|{person}")
+}
+
 /// Checks every held access at `at`. `snapshot` holds the linked persons with their
 /// assignments and grants, and the resources the accesses are on.
 pub fn held_findings(
@@ -57,7 +67,7 @@ pub fn held_findings(
             if !registry.iter().any(|s| s.covers(h.source, h.account)) {
                 findings.push(HeldFinding {
                     clause: pack.rules.system_accounts.clause.clone(),
-                    key: format!("unowned|{}|{}", h.source, h.account),
+                    key: unowned_key(h.source, h.account),
                     summary: format!(
                         "{subject} holds {} access on {} ({}) and is linked to nobody and not \
                          documented as a system account: link it to its holder or document it",
@@ -103,8 +113,8 @@ pub fn held_findings(
             format!("though a duty covers it ({}): request it", covering.join(", "))
         };
         findings.push(HeldFinding {
-            clause: rule_clause(pack, "4.1"),
-            key: format!("ungranted|{}|{}|{}", h.source, h.account, p.id),
+            clause: pack.rules.grants.clause.clone(),
+            key: ungranted_key(h.source, h.account, &p.id),
             summary: format!(
                 "{} ({}) holds {} on {} through {subject} with no grant on record, {duty}",
                 p.id, p.name, resource.class, resource.id

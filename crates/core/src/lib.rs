@@ -32,7 +32,7 @@ pub use compiled::{
 pub use corpus::{parse_corpus, run_case, Case, CaseResult};
 pub use datacenter::{check_pass_window, shift_at, shifts_between, Shift};
 pub use decision::{decide, justify, AccessRequest, Decision, Effect, Outcome, Reason};
-pub use held::{held_findings, HeldAccess, HeldFinding};
+pub use held::{held_findings, ungranted_key, unowned_key, HeldAccess, HeldFinding};
 pub use ids::IdIndex;
 pub use lifecycle::{
     approval_chain, check_period, reexamine, step_approvers, GrantKind, Reexamined,

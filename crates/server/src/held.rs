@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bantay_connect::ImportedAccount;
-use bantay_core::{held_findings, HeldAccess, HeldFinding};
+use bantay_core::{held_findings, ungranted_key, unowned_key, HeldAccess, HeldFinding};
 use bantay_store::{HeldAccountRow, NewEvent};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -77,6 +77,8 @@ pub struct AccountsImported {
     pub opened: Vec<String>,
     /// Breaches already on record.
     pub known: usize,
+    /// Findings of accounts gone from the source, now remediated.
+    pub remediated: usize,
 }
 
 /// An account as the checks see it: imported or on record, with its link.
@@ -90,9 +92,15 @@ struct Held {
 }
 
 fn finding_id(f: &HeldFinding) -> String {
-    let digest = Sha256::digest(f.key.as_bytes());
-    format!("F-{}-{}", f.clause, &hex::encode(digest)[..16])
+    id_of(f.clause.as_str(), &f.key)
 }
+
+fn id_of(clause: &str, key: &str) -> String {
+    format!("F-{clause}-{}", &hex::encode(Sha256::digest(key.as_bytes()))[..16])
+}
+
+/// The finding statuses a fix can follow.
+const UNFIXED: [&str; 3] = ["open", "acknowledged", "reopened"];
 
 impl Held {
     fn from_row(r: HeldAccountRow) -> Held {
@@ -237,6 +245,36 @@ impl Service {
         let findings = self.check_held(&checked).await?;
         let (opened, known) = self.open_findings(actor, findings).await?;
 
+        // An account gone from the source takes its findings with it.
+        let mut closed = Vec::new();
+        for gone in self.store.held_accounts().await?.into_iter().filter(|r| {
+            r.source == source && !import.accounts.iter().any(|a| a.account == r.account)
+        }) {
+            let mut ids = vec![id_of(
+                self.pack.rules.system_accounts.clause.as_str(),
+                &unowned_key(source, &gone.account),
+            )];
+            if let Some(person) = &gone.person {
+                let clause = self.pack.rules.grants.clause.as_str();
+                ids.push(id_of(clause, &ungranted_key(source, &gone.account, person)));
+            }
+            for id in ids {
+                let status = self.store.finding_status(&id).await?;
+                if status.is_some_and(|s| UNFIXED.contains(&s.as_str())) {
+                    let note = format!(
+                        "`{}` is no longer on {source} (import {})",
+                        gone.account,
+                        &sha256[..12]
+                    );
+                    closed.push(self.event(
+                        "finding.status",
+                        actor,
+                        json!({ "id": id, "status": "remediated", "note": note }),
+                    ));
+                }
+            }
+        }
+
         events.push(self.event(
             "accounts.imported",
             actor,
@@ -247,8 +285,11 @@ impl Service {
             }),
         ));
         events.extend(opened.iter().map(|(_, e)| e.clone()));
+        let remediated = closed.len();
+        events.extend(closed);
         self.store.append(events, self.now().unix_seconds()).await?;
         Ok(AccountsImported {
+            remediated,
             source: source.to_owned(),
             sha256,
             accounts: here,
@@ -292,16 +333,10 @@ impl Service {
             actor,
             json!({ "source": source, "account": account, "person": person, "note": note }),
         )];
-        let unowned = HeldFinding {
-            clause: self.pack.rules.system_accounts.clause.clone(),
-            subject: String::new(),
-            key: format!("unowned|{source}|{account}"),
-            summary: String::new(),
-            evidence: String::new(),
-        };
-        let unowned = finding_id(&unowned);
+        let unowned =
+            id_of(self.pack.rules.system_accounts.clause.as_str(), &unowned_key(source, account));
         if let Some(status) = self.store.finding_status(&unowned).await? {
-            if ["open", "acknowledged", "reopened"].contains(&status.as_str()) {
+            if UNFIXED.contains(&status.as_str()) {
                 events.push(self.event(
                     "finding.status",
                     actor,

@@ -173,7 +173,12 @@ fn record(
             for (account, person) in &done.linked {
                 println!("  linked {account} to {person}");
             }
-            println!("{} findings opened, {} already on record", done.opened.len(), done.known);
+            println!(
+                "{} findings opened, {} already on record, {} remediated (accounts gone)",
+                done.opened.len(),
+                done.known,
+                done.remediated
+            );
             for id in &done.opened {
                 println!("  {id}");
             }

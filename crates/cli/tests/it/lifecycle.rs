@@ -654,7 +654,10 @@ fn a_hosts_accounts_are_imported_linked_and_refused_when_broken() {
         ),
         "{first:?}"
     );
-    assert!(first.stdout.contains("2 findings opened, 0 already on record"), "{first:?}");
+    assert!(
+        first.stdout.contains("2 findings opened, 0 already on record, 0 remediated"),
+        "{first:?}"
+    );
     ok(d, &import, 0);
     let held = ok(d, &["accounts", "held"], 0);
     assert!(

@@ -122,9 +122,16 @@ on_both_backends! {
         assert_eq!(w.kinds_since(size).await, ["accounts.imported"]);
 
         // An account removed from the host is gone from the record at the next import.
+        // ... and its finding is remediated, saying why.
         let fewer: Vec<ImportedAccount> = linux_accounts().into_iter().filter(|a| a.account != "backup").collect();
-        w.service.import_accounts(&w.operator(), linux_import(fewer)).await.unwrap();
+        let later = w.service.import_accounts(&w.operator(), linux_import(fewer)).await.unwrap();
+        assert_eq!(later.remediated, 1);
         assert!(!w.service.held_accounts().await.unwrap().iter().any(|r| r.account == "backup"));
+        let gone = w.service.findings().await.unwrap().into_iter().find(|f| f.subject == "backup@cps-host1").unwrap();
+        assert_eq!(gone.status, "remediated");
+        let events = w.events().await;
+        let step = events.iter().rev().find(|e| e["kind"] == "finding.status").unwrap();
+        assert!(step["body"]["note"].as_str().unwrap().starts_with("`backup` is no longer on cps-host1 (import "), "{step}");
         assert_eq!(w.service.store().replay_differences().await.unwrap(), Vec::<String>::new());
     }
 
