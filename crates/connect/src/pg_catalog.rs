@@ -42,15 +42,11 @@ const POWERFUL_PREDEFINED: &[(&str, bool)] = &[
 impl PostgresTarget {
     /// Reads the catalog in one read-only, repeatable-read transaction.
     pub async fn catalog(&self) -> Result<PgCatalog, TargetError> {
-        let error = |doing: &str| {
-            let doing = doing.to_owned();
-            move |source| TargetError { target: self.name().to_owned(), doing, source }
-        };
-        let mut tx = self.pool().begin().await.map_err(error("connecting"))?;
+        let mut tx = self.pool().begin().await.map_err(self.error("connecting".into()))?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .execute(&mut *tx)
             .await
-            .map_err(error("starting a read-only snapshot"))?;
+            .map_err(self.error("starting a read-only snapshot".into()))?;
         type Row = (String, bool, bool, bool, bool, bool, bool, Vec<String>);
         let roles: Vec<Row> = sqlx::query_as(
             "SELECT r.rolname::text, r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, \
@@ -61,15 +57,15 @@ impl PostgresTarget {
         )
         .fetch_all(&mut *tx)
         .await
-        .map_err(error("reading roles"))?;
+        .map_err(self.error("reading roles".into()))?;
         let database_owners: Vec<(String, String)> = sqlx::query_as(
             "SELECT datname::text, pg_get_userbyid(datdba)::text FROM pg_database \
              WHERE NOT datistemplate ORDER BY 1",
         )
         .fetch_all(&mut *tx)
         .await
-        .map_err(error("reading database owners"))?;
-        tx.commit().await.map_err(error("ending the snapshot"))?;
+        .map_err(self.error("reading database owners".into()))?;
+        tx.commit().await.map_err(self.error("ending the snapshot".into()))?;
         let roles = roles
             .into_iter()
             .map(

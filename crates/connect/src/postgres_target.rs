@@ -64,7 +64,7 @@ impl PostgresTarget {
         &self.pool
     }
 
-    fn error(&self, doing: String) -> impl FnOnce(sqlx::Error) -> TargetError + '_ {
+    pub(crate) fn error(&self, doing: String) -> impl FnOnce(sqlx::Error) -> TargetError + '_ {
         move |source| TargetError { target: self.name.clone(), doing, source }
     }
 

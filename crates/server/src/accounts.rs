@@ -189,27 +189,28 @@ impl Service {
         let tally = read_log(&mut hashing, context, |number, line, reading| {
             let Reading::Event(event) = reading else { return };
             // At a datacenter host's console someone must be inside (4.3, 4.4).
-            if let (Some(dc), true, Some(time)) = (
-                self.pack.catalog.datacenter_of_host(&event.host),
-                event.service == LogService::Login && event.method == "console" && event.success,
-                event.time,
-            ) {
+            // The line as evidence: where it is in the file, and (the start of) the line.
+            let evidence = || {
                 let text = String::from_utf8_lossy(line);
-                consoles.push(Console {
-                    datacenter: dc.id.clone(),
-                    host: event.host.to_string(),
-                    account: event.account.to_string(),
-                    time,
-                    evidence: format!(
-                        "{name}:{}: {}",
-                        number + first - 1,
-                        text.chars().take(EVIDENCE_CHARS).collect::<String>()
-                    ),
-                });
+                let text: String = text.chars().take(EVIDENCE_CHARS).collect();
+                format!("{name}:{}: {text}", number + first - 1)
+            };
+            // At a datacenter host's console someone must be inside (4.3, 4.4).
+            let console =
+                event.service == LogService::Login && event.method == "console" && event.success;
+            if let (true, Some(time)) = (console, event.time) {
+                if let Some(dc) = self.pack.catalog.datacenter_of_host(&event.host) {
+                    consoles.push(Console {
+                        datacenter: dc.id.clone(),
+                        host: event.host.to_string(),
+                        account: event.account.to_string(),
+                        time,
+                        evidence: evidence(),
+                    });
+                }
             }
             let use_ = account_use(&event);
             if let Some(how) = misuse(rules, &registry, &use_) {
-                let text = String::from_utf8_lossy(line);
                 let mut digest = Sha256::new();
                 digest.update(use_.host.as_bytes());
                 digest.update([0]);
@@ -220,11 +221,7 @@ impl Service {
                     clause.clone(),
                     format!("{}@{}", use_.account, use_.host),
                     how.describe(&use_),
-                    format!(
-                        "{name}:{}: {}",
-                        number + first - 1,
-                        text.chars().take(EVIDENCE_CHARS).collect::<String>()
-                    ),
+                    evidence(),
                 ));
             }
         })

@@ -230,14 +230,11 @@ impl Service {
 
         // 4.2 counts what the linked persons hold through other sources too.
         let persons_here: BTreeSet<String> = held.iter().filter_map(|h| h.person.clone()).collect();
-        let mut checked: Vec<Held> = self
-            .store
-            .held_accounts()
-            .await?
+        let (before, elsewhere): (Vec<HeldAccountRow>, Vec<HeldAccountRow>) =
+            self.store.held_accounts().await?.into_iter().partition(|r| r.source == source);
+        let mut checked: Vec<Held> = elsewhere
             .into_iter()
-            .filter(|r| {
-                r.source != source && r.person.as_ref().is_some_and(|p| persons_here.contains(p))
-            })
+            .filter(|r| r.person.as_ref().is_some_and(|p| persons_here.contains(p)))
             .map(Held::from_row)
             .collect();
         let here = held.len();
@@ -247,9 +244,7 @@ impl Service {
 
         // An account gone from the source takes its findings with it.
         let mut closed = Vec::new();
-        for gone in self.store.held_accounts().await?.into_iter().filter(|r| {
-            r.source == source && !import.accounts.iter().any(|a| a.account == r.account)
-        }) {
+        for gone in before.iter().filter(|r| !names.contains(r.account.as_str())) {
             let mut ids = vec![id_of(
                 self.pack.rules.system_accounts.clause.as_str(),
                 &unowned_key(source, &gone.account),
