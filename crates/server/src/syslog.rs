@@ -94,8 +94,9 @@ async fn tcp_connection(stream: TcpStream, sender: mpsc::Sender<Vec<u8>>) -> std
             Some(&b) => b,
         };
         let frame = if first.is_ascii_digit() {
+            // At most "65536 ": a sender that never sends the space cannot grow this.
             let mut length = Vec::new();
-            reader.read_until(b' ', &mut length).await?;
+            (&mut reader).take(8).read_until(b' ', &mut length).await?;
             let length = std::str::from_utf8(&length)
                 .ok()
                 .and_then(|l| l.trim().parse::<usize>().ok())
