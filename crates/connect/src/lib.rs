@@ -16,6 +16,7 @@ pub mod linux;
 mod pack_dir;
 mod pg_catalog;
 mod postgres_target;
+pub mod scim;
 mod snapshot;
 mod table;
 

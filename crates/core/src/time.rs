@@ -226,6 +226,15 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 pub struct ManilaTime(Timestamp);
 
 impl ManilaTime {
+    /// The full `xsd:dateTime` form, time of day included even at midnight
+    /// (`2026-07-01T00:00:00+08:00`), for protocols that require it (SCIM).
+    pub fn date_time(self) -> String {
+        let local = self.0 .0 + MANILA_OFFSET_SECONDS;
+        let (y, m, d) = civil_from_days(local.div_euclid(SECONDS_PER_DAY));
+        let s = local.rem_euclid(SECONDS_PER_DAY);
+        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+08:00", s / 3600, s / 60 % 60, s % 60)
+    }
+
     /// Seconds since Manila midnight.
     pub fn second_of_day(self) -> i64 {
         (self.0 .0 + MANILA_OFFSET_SECONDS).rem_euclid(SECONDS_PER_DAY)

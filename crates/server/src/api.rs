@@ -526,5 +526,6 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/gate/{datacenter}/{action}", post(gate))
         .route("/api/v1/tasks", get(tasks))
         .route("/api/v1/tasks/{id}/done", post(task_done))
+        .merge(crate::scim_http::routes())
         .with_state(service)
 }

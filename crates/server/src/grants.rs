@@ -98,7 +98,7 @@ pub struct Swept {
 }
 
 /// How long a person has to remove access Bantay cannot remove itself.
-const REVOCATION_DEADLINE_SECONDS: i64 = 3 * 86_400;
+pub(crate) const REVOCATION_DEADLINE_SECONDS: i64 = 3 * 86_400;
 /// Holders hear this long before a grant ends.
 const EXPIRY_NOTICE_SECONDS: i64 = 86_400;
 

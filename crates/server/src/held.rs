@@ -95,7 +95,7 @@ fn finding_id(f: &HeldFinding) -> String {
     id_of(f.clause.as_str(), &f.key)
 }
 
-fn id_of(clause: &str, key: &str) -> String {
+pub(crate) fn id_of(clause: &str, key: &str) -> String {
     format!("F-{clause}-{}", &hex::encode(Sha256::digest(key.as_bytes()))[..16])
 }
 

@@ -23,6 +23,8 @@ mod report;
 mod requests;
 mod reviews;
 mod scan;
+mod scim;
+mod scim_http;
 mod service;
 mod syslog;
 mod tail;

@@ -23,8 +23,9 @@ pub use keys::{
 pub use ledger::{endorsement_bytes, Appended, NewEvent, Store, StoredHead};
 pub use queries::{
     ApprovalRow, AssignmentRow, CameraRow, EnforcementRow, FindingRow, GrantRow, GuardLogRow,
-    HeldAccountRow, IncidentRow, NotificationRow, OutageRow, PassRow, PersonRow, RequestRow,
-    ResourceRow, ReviewItemRow, ReviewRow, RosterRow, SystemAccountRow, TaskRow, VisitRow,
+    HeldAccountRow, IdentityRow, IncidentRow, NotificationRow, OutageRow, PassRow, PersonRow,
+    RequestRow, ResourceRow, ReviewItemRow, ReviewRow, RosterRow, SystemAccountRow, TaskRow,
+    VisitRow,
 };
 pub use state::{state_rows, EVENT_KINDS};
 pub use verify::{Problem, Trust, Verification};

@@ -171,6 +171,19 @@ pub struct HeldAccountRow {
     pub seq: i64,
 }
 
+/// A User or Group an identity provider keeps over SCIM; `body` is its JSON.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct IdentityRow {
+    pub resource_type: String,
+    pub id: String,
+    pub body: String,
+    pub person: Option<String>,
+    pub created: i64,
+    pub modified: i64,
+    pub version: i64,
+    pub seq: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct FindingRow {
     pub id: String,
@@ -544,6 +557,21 @@ impl Store {
             "SELECT h.source, h.account, h.kind, h.resource, h.full_control, h.how, l.person, h.seq \
              FROM held_accounts h LEFT JOIN account_links l ON l.source = h.source AND l.account = h.account \
              ORDER BY h.source, h.account")
+    }
+
+    /// The provisioned identities of a type (`User`, `Group`), by id.
+    pub async fn identities(&self, resource_type: &str) -> Result<Vec<IdentityRow>> {
+        rows!(self, IdentityRow, "reading provisioned identities",
+            "SELECT resource_type, id, body, person, created, modified, version, seq FROM identities \
+             WHERE resource_type = $1 ORDER BY id", resource_type)
+    }
+
+    /// One provisioned identity.
+    pub async fn identity(&self, resource_type: &str, id: &str) -> Result<Option<IdentityRow>> {
+        let mut rows = rows!(self, IdentityRow, "reading a provisioned identity",
+            "SELECT resource_type, id, body, person, created, modified, version, seq FROM identities \
+             WHERE resource_type = $1 AND id = $2", resource_type, id)?;
+        Ok(rows.pop())
     }
 
     /// Every (source, account, person) link, including links of accounts not imported yet.

@@ -20,6 +20,7 @@ macro_rules! execute {
 
 mod accounts;
 mod datacenter;
+mod identities;
 mod lifecycle;
 
 /// Refuses an event whose statement touched no row (what it changes is not there, or
@@ -62,6 +63,8 @@ pub(crate) enum Change {
     Datacenter(datacenter::DatacenterChange),
     /// The system-account registry and log ingests.
     Accounts(accounts::AccountsChange),
+    /// Users and groups an identity provider keeps over SCIM.
+    Identities(identities::IdentitiesChange),
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -235,6 +238,8 @@ pub const EVENT_KINDS: &[&str] = &[
     "authlog.ingested",
     "accounts.imported",
     "account.linked",
+    "identity.provisioned",
+    "identity.deprovisioned",
 ];
 
 pub(crate) fn body<T: DeserializeOwned>(kind: &str, body: &Value) -> Result<T> {
@@ -303,15 +308,18 @@ impl Change {
                     Some(change) => Change::Datacenter(change),
                     None => match accounts::AccountsChange::parse(kind, value)? {
                         Some(change) => Change::Accounts(change),
-                        None => {
-                            return Err(StoreError::Event {
-                                kind: kind.to_owned(),
-                                message: format!(
-                                    "unknown event kind; known kinds: {}",
-                                    EVENT_KINDS.join(", ")
-                                ),
-                            })
-                        }
+                        None => match identities::IdentitiesChange::parse(kind, value)? {
+                            Some(change) => Change::Identities(change),
+                            None => {
+                                return Err(StoreError::Event {
+                                    kind: kind.to_owned(),
+                                    message: format!(
+                                        "unknown event kind; known kinds: {}",
+                                        EVENT_KINDS.join(", ")
+                                    ),
+                                })
+                            }
+                        },
                     },
                 },
             },
@@ -486,6 +494,7 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
         Change::Lifecycle(change) => lifecycle::apply(tx, seq, time, change).await?,
         Change::Datacenter(change) => datacenter::apply(tx, seq, time, change).await?,
         Change::Accounts(change) => accounts::apply(tx, seq, change).await?,
+        Change::Identities(change) => identities::apply(tx, seq, time, change).await?,
     }
     Ok(())
 }
@@ -568,6 +577,7 @@ pub(crate) const STATE_TABLES: &[&str] = &[
     "pass_shifts",
     "passes",
     "roster",
+    "identities",
     "account_links",
     "held_accounts",
     "system_accounts",
@@ -636,6 +646,7 @@ pub(crate) async fn state_rows_in(tx: &mut Tx) -> Result<Vec<String>> {
         "SELECT 'system_account', host, account, system || ' ' || custodian || ' ' || usage, purpose, origins, CAST(seq AS TEXT), NULL FROM system_accounts ORDER BY host, account",
         "SELECT 'held_account', source, account, kind || ' ' || resource, CAST(full_control AS TEXT), how, CAST(seq AS TEXT), NULL FROM held_accounts ORDER BY source, account",
         "SELECT 'account_link', source, account, person, CAST(seq AS TEXT), NULL, NULL, NULL FROM account_links ORDER BY source, account",
+        "SELECT 'identity', resource_type, id, body, person, CAST(created AS TEXT), CAST(modified AS TEXT) || ' ' || CAST(version AS TEXT), CAST(seq AS TEXT) FROM identities ORDER BY resource_type, id",
         "SELECT 'key', CAST(seq AS TEXT), NULL, NULL, NULL, NULL, NULL, NULL FROM ledger_keys ORDER BY seq",
     ];
     let mut out = Vec::new();

@@ -14,6 +14,7 @@ mod realignment;
 mod report;
 mod requests;
 mod reviews;
+mod scim;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
