@@ -7,6 +7,7 @@ mod authlog;
 mod bad_input;
 mod linux;
 mod scan;
+mod scim;
 
 use std::path::{Path, PathBuf};
 
