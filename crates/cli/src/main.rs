@@ -199,6 +199,9 @@ enum ImportCommand {
     Postgres(commands::held::PostgresArgs),
     /// An application's role export (CSV account,role,level[,person] or JSON).
     App(commands::held::AppArgs),
+    /// The members of a directory's privileged groups (LDAP, Active Directory), nested
+    /// groups followed; linked to persons by the directory's `mail`.
+    Ldap(commands::held::LdapArgs),
 }
 
 fn main() -> ExitCode {
@@ -232,6 +235,9 @@ fn main() -> ExitCode {
         }
         Command::Import(ImportCommand::App(args)) => {
             commands::held::app(&args, &cli.place, &cli.service, cli.output)
+        }
+        Command::Import(ImportCommand::Ldap(args)) => {
+            commands::held::ldap(&args, &cli.place, &cli.service, cli.output)
         }
         Command::Request(c) => commands::request::run(&c, &cli.place, &cli.service, cli.output),
         Command::Grants(c) => commands::grants::run(&c, &cli.place, &cli.service, cli.output),

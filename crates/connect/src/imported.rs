@@ -37,6 +37,10 @@ pub struct ImportedAccount {
     pub how: Vec<String>,
     /// Whose account the source says it is, when it says.
     pub person: Option<String>,
+    /// The holder's e-mail address, when the source keeps one (a directory's `mail`):
+    /// the account is linked to the person on record with that address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail: Option<String>,
 }
 
 impl From<crate::linux::PrivilegedAccount> for ImportedAccount {
@@ -46,6 +50,7 @@ impl From<crate::linux::PrivilegedAccount> for ImportedAccount {
             full_control: a.root_equivalent,
             how: a.how,
             person: None,
+            mail: None,
         }
     }
 }
@@ -156,6 +161,7 @@ pub fn read_app_export(text: &str, path: &Path) -> Result<Vec<ImportedAccount>, 
             full_control: false,
             how: Vec::new(),
             person: None,
+            mail: None,
         });
         if let (Some(had), Some(new)) = (&entry.person, &row.person) {
             if had != new {

@@ -148,6 +148,7 @@ pub fn privileged_roles(catalog: &PgCatalog, server: &str) -> Vec<ImportedAccoun
                 full_control: full,
                 how,
                 person: None,
+                mail: None,
             });
         }
     }

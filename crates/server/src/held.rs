@@ -27,6 +27,9 @@ pub enum SourceKind {
     Linux,
     Postgres,
     Application,
+    /// A directory's privileged groups (LDAP, Active Directory): they may confer any
+    /// class of access, so the resource named says which.
+    Directory,
 }
 
 impl SourceKind {
@@ -35,15 +38,17 @@ impl SourceKind {
             Self::Linux => "linux",
             Self::Postgres => "postgres",
             Self::Application => "application",
+            Self::Directory => "directory",
         }
     }
 
-    /// The privilege class of the resource such a source is.
-    fn class(self) -> &'static str {
+    /// The privilege class of the resource such a source is; any for a directory.
+    fn class(self) -> Option<&'static str> {
         match self {
-            Self::Linux => "os",
-            Self::Postgres => "database",
-            Self::Application => "application",
+            Self::Linux => Some("os"),
+            Self::Postgres => Some("database"),
+            Self::Application => Some("application"),
+            Self::Directory => None,
         }
     }
 }
@@ -137,16 +142,14 @@ impl Service {
                 ),
             ));
         };
-        if resource.class != import.kind.class() {
+        if let Some(class) = import.kind.class().filter(|&c| c != resource.class) {
             return Err(ServiceError::bad(
                 "resource",
                 format!(
-                    "`{}` is {} access; the accounts of a {} source hold {} access: name its {} resource",
+                    "`{}` is {} access; the accounts of a {} source hold {class} access: name its {class} resource",
                     resource.id,
                     resource.class,
                     import.kind.as_str(),
-                    import.kind.class(),
-                    import.kind.class()
                 ),
             ));
         }
@@ -188,17 +191,34 @@ impl Service {
                 (None, None) => persons
                     .iter()
                     .find(|r| {
-                        r.id.eq_ignore_ascii_case(&a.account)
-                            || r.email
-                                .as_deref()
-                                .and_then(|m| m.split('@').next())
-                                .is_some_and(|local| local.eq_ignore_ascii_case(&a.account))
+                        r.email
+                            .as_deref()
+                            .zip(a.mail.as_deref())
+                            .is_some_and(|(m, n)| m.eq_ignore_ascii_case(n))
+                    })
+                    .or_else(|| {
+                        persons.iter().find(|r| {
+                            r.id.eq_ignore_ascii_case(&a.account)
+                                || r.email
+                                    .as_deref()
+                                    .and_then(|m| m.split('@').next())
+                                    .is_some_and(|local| local.eq_ignore_ascii_case(&a.account))
+                        })
                     })
                     .map(|r| r.id.clone()),
             };
             if let (None, Some(p)) = (&on_record, &person) {
+                let by_mail = persons.iter().any(|r| {
+                    r.id == *p
+                        && r.email
+                            .as_deref()
+                            .zip(a.mail.as_deref())
+                            .is_some_and(|(m, n)| m.eq_ignore_ascii_case(n))
+                });
                 let note = if a.person.is_some() {
                     "the source names the account's holder"
+                } else if by_mail {
+                    "the source gives the holder's e-mail address"
                 } else {
                     "the account bears the person's name"
                 };

@@ -1,4 +1,4 @@
-//! `bantay import linux|postgres|app`, `bantay accounts held` and `bantay accounts link`:
+//! `bantay import linux|postgres|app|ldap`, `bantay accounts held` and `bantay accounts link`:
 //! the privileged access that really exists on hosts, database servers and applications,
 //! recorded all or nothing, linked to persons and read against the order.
 
@@ -8,7 +8,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use bantay_connect::linux::sudoers::{self, FileIncludes, Includes};
 use bantay_connect::linux::{parse_group, parse_passwd, privileged_accounts};
-use bantay_connect::{privileged_roles, read_app_export, ImportedAccount, PostgresTarget};
+use bantay_connect::{
+    privileged_roles, read_app_export, read_directory, DirectorySource, ImportedAccount,
+    PostgresTarget,
+};
 use bantay_server::{AccountsImport, AccountsImported, ImportInput, SourceKind};
 use sha2::{Digest, Sha256};
 
@@ -21,7 +24,8 @@ pub struct Target {
     /// The host, server or application read, as findings will name it.
     #[arg(long)]
     source: String,
-    /// The resource on record that it is (its class must be os, database or application).
+    /// The resource on record that it is (its class must be os, database or application;
+    /// for a directory, the resource its groups give access to).
     #[arg(long)]
     resource: String,
 }
@@ -54,6 +58,28 @@ pub struct AppArgs {
     target: Target,
     /// The role export: CSV (account,role,level[,person]) or JSON.
     file: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LdapArgs {
+    #[command(flatten)]
+    target: Target,
+    /// ldap://host:port of the directory.
+    #[arg(long)]
+    url: String,
+    /// Bind as this DN (simple bind; the password from BANTAY_LDAP_PASSWORD); anonymous
+    /// without it.
+    #[arg(long)]
+    bind_dn: Option<String>,
+    /// Where groups named by cn, and posixGroup members, are looked for.
+    #[arg(long)]
+    base: String,
+    /// A group that gives access to the resource, by DN or cn; repeat for several.
+    #[arg(long = "group", required = true)]
+    groups: Vec<String>,
+    /// The groups give full control (administrators); otherwise partial privileged access.
+    #[arg(long)]
+    full_control: bool,
 }
 
 /// Reads files from a host's /etc copy, keeping the SHA-256 of each for the record.
@@ -141,6 +167,27 @@ pub fn app(
     let accounts = read_app_export(&text, &args.file)?;
     let inputs = vec![input(&args.file.display().to_string(), text.as_bytes())];
     record(SourceKind::Application, &args.target, inputs, accounts, place, options, output)
+}
+
+pub fn ldap(
+    args: &LdapArgs,
+    place: &Place,
+    options: &ServiceOptions,
+    output: Output,
+) -> anyhow::Result<ExitCode> {
+    let source = DirectorySource {
+        url: args.url.clone(),
+        bind_dn: args.bind_dn.clone(),
+        password: std::env::var("BANTAY_LDAP_PASSWORD").ok(),
+        base: args.base.clone(),
+        groups: args.groups.clone(),
+        full_control: args.full_control,
+    };
+    let read = runtime()?.block_on(read_directory(&source))?;
+    // Every entry read, DN and attributes in order, is the input the record hashes.
+    let bytes = serde_json::to_vec(&read.entries)?;
+    let inputs = vec![input(&format!("{} ({} entries)", args.url, read.entries.len()), &bytes)];
+    record(SourceKind::Directory, &args.target, inputs, read.accounts, place, options, output)
 }
 
 fn record(

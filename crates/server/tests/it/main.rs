@@ -7,6 +7,7 @@ mod accounts;
 mod api;
 mod certify;
 mod datacenter;
+mod directory;
 mod enforcement;
 mod held;
 mod mail;
