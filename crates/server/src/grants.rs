@@ -80,6 +80,10 @@ pub struct MoverReport {
     pub to_unit: String,
     pub kept: Vec<MovedGrant>,
     pub suspended: Vec<MovedGrant>,
+    /// Findings opened over the person's accounts on real systems, read again once the
+    /// order is in force (an account whose grant was suspended holds access with no
+    /// grant on record). An order that takes effect later is read at the next import.
+    pub held_findings: Vec<String>,
 }
 
 /// What one sweep ended.
@@ -223,6 +227,7 @@ impl Service {
                     to_unit: unit.clone(),
                     kept: Vec::new(),
                     suspended: Vec::new(),
+                    held_findings: Vec::new(),
                 };
                 let stop = effective.max(now);
                 for seen in reexamine(&self.pack, &snapshot, persons[0], effective) {
@@ -274,6 +279,10 @@ impl Service {
             if let Some(resource) = self.store.grant(&g.grant).await?.map(|g| g.resource) {
                 self.enforce_resource(&resource).await;
             }
+        }
+        let mut report = report;
+        if effective <= now {
+            report.held_findings = self.recheck_held_of(actor, &form.person).await?;
         }
         Ok(report)
     }

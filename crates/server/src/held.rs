@@ -377,6 +377,30 @@ impl Service {
         Ok(opened.into_iter().map(|(id, _)| id).collect())
     }
 
+    /// Reads a person's linked accounts against the order again, after their grants or
+    /// units changed (a realignment), and opens what it now finds: an account whose grant
+    /// was suspended is access with no grant on record (4.1).
+    pub(crate) async fn recheck_held_of(&self, actor: &Actor, person: &str) -> Result<Vec<String>> {
+        let theirs: Vec<Held> = self
+            .store
+            .held_accounts()
+            .await?
+            .into_iter()
+            .map(Held::from_row)
+            .filter(|h| h.person.as_deref() == Some(person))
+            .collect();
+        if theirs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let findings = self.check_held(&theirs).await?;
+        let (opened, _) = self.open_findings(actor, findings).await?;
+        if !opened.is_empty() {
+            let events = opened.iter().map(|(_, e)| e.clone()).collect();
+            self.store.append(events, self.now().unix_seconds()).await?;
+        }
+        Ok(opened.into_iter().map(|(id, _)| id).collect())
+    }
+
     /// The imported privileged accounts with their links.
     pub async fn held_accounts(&self) -> Result<Vec<HeldAccountRow>> {
         Ok(self.store.held_accounts().await?)

@@ -345,18 +345,17 @@ impl Service {
         };
         let id = old.map_or_else(|| person_id.clone(), |(row, _)| row.id.clone());
         let on_record = persons.iter().find(|p| p.id == person_id);
-        let mut events = vec![
-            self.event(
+        let name = display_name(&kept).unwrap_or_else(|| id.clone());
+        let email = addresses.first().cloned().or_else(|| on_record.and_then(|p| p.email.clone()));
+        let mut events = Vec::new();
+        // The person's record changes only when the provider changed their name or address.
+        if on_record.is_none_or(|p| p.name != name || p.email != email) {
+            events.push(self.event(
                 "person.recorded",
                 actor,
-                json!({
-                    "id": person_id,
-                    "name": display_name(&kept).unwrap_or_else(|| id.clone()),
-                    "port": on_record.and_then(|p| p.port.clone()),
-                    "email": addresses.first().cloned().or_else(|| on_record.and_then(|p| p.email.clone())),
-                }),
-            ),
-        ];
+                json!({ "id": person_id, "name": name, "port": on_record.and_then(|p| p.port.clone()), "email": email }),
+            ));
+        }
         let left = old.is_none_or(|(_, body)| active(body)) && !active(&kept);
         events.push(self.event(
             "identity.provisioned",

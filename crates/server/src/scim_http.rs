@@ -90,10 +90,17 @@ async fn caller(service: &Service, headers: &HeaderMap) -> Result<Actor, ScimErr
         .ok_or_else(|| ScimError {
             status: 401,
             scim_type: None,
-            detail: "send an API token as `Authorization: Bearer <token>` (`bantay token issue`)"
+            detail: "send a SCIM token as `Authorization: Bearer <token>` \
+                     (`bantay tokens issue --person P --scim`)"
                 .into(),
         })?;
-    Ok(service.authenticate(secret.trim()).await?)
+    service.authenticate_scim(secret.trim()).await.map_err(|_| ScimError {
+        status: 401,
+        scim_type: None,
+        detail: "not a live SCIM token: issue one with `bantay tokens issue --person P --scim` \
+                 (a person's API token does not serve SCIM)"
+            .into(),
+    })
 }
 
 fn resource_type(endpoint: &str) -> Result<&'static ResourceType, ScimError> {

@@ -262,12 +262,25 @@ impl Service {
     /// Issues an API token for `person`: returns the secret, which is shown once; the
     /// ledger keeps only its SHA-256.
     pub async fn issue_token(&self, actor: &Actor, person: &str) -> Result<String> {
+        self.issue(actor, person, None).await
+    }
+
+    /// Issues an identity provider's token for SCIM, held by `person` (who answers for
+    /// what the provider writes). It serves `/scim/v2` only, and the API never.
+    pub async fn issue_scim_token(&self, actor: &Actor, person: &str) -> Result<String> {
+        self.issue(actor, person, Some("scim")).await
+    }
+
+    async fn issue(&self, actor: &Actor, person: &str, scope: Option<&str>) -> Result<String> {
         if self.store.person(person).await?.is_none() {
             return Err(ServiceError::bad("person", format!("no person `{person}`")));
         }
         let secret = format!("bty_{}", hex::encode(rand::random::<[u8; 32]>()));
-        let body =
+        let mut body =
             serde_json::json!({ "id": new_id("K"), "person": person, "hash": token_hash(&secret) });
+        if let Some(scope) = scope {
+            body["scope"] = scope.into();
+        }
         self.record("token.issued", actor, body).await?;
         Ok(secret)
     }
@@ -275,6 +288,14 @@ impl Service {
     /// The person a token's secret belongs to.
     pub async fn authenticate(&self, secret: &str) -> Result<Actor> {
         match self.store.token_person(&token_hash(secret)).await? {
+            Some(person) => Ok(Actor::person(&person)),
+            None => Err(ServiceError::Unauthenticated),
+        }
+    }
+
+    /// The holder of an identity provider's SCIM token.
+    pub async fn authenticate_scim(&self, secret: &str) -> Result<Actor> {
+        match self.store.scoped_token_person(&token_hash(secret), "scim").await? {
             Some(person) => Ok(Actor::person(&person)),
             None => Err(ServiceError::Unauthenticated),
         }

@@ -720,8 +720,17 @@ impl Store {
     /// The person a live API token (by the hex SHA-256 of its secret) belongs to.
     pub async fn token_person(&self, hash: &str) -> Result<Option<String>> {
         dispatch_pool!(&self.database().pool, pool => {
-            sqlx::query_scalar::<_, String>("SELECT person FROM api_tokens WHERE hash = $1 AND revoked IS NULL")
+            sqlx::query_scalar::<_, String>("SELECT person FROM api_tokens WHERE hash = $1 AND revoked IS NULL AND scope IS NULL")
                 .bind(hash).fetch_optional(pool).await
+        })
+        .doing("checking a token")
+    }
+
+    /// The person a live token of `scope` (e.g. `scim`) was issued to.
+    pub async fn scoped_token_person(&self, hash: &str, scope: &str) -> Result<Option<String>> {
+        dispatch_pool!(&self.database().pool, pool => {
+            sqlx::query_scalar::<_, String>("SELECT person FROM api_tokens WHERE hash = $1 AND revoked IS NULL AND scope = $2")
+                .bind(hash).bind(scope).fetch_optional(pool).await
         })
         .doing("checking a token")
     }

@@ -641,7 +641,7 @@ pub(crate) async fn state_rows_in(tx: &mut Tx) -> Result<Vec<String>> {
         "SELECT 'pass_shift', datacenter, CAST(shift_start AS TEXT), CAST(slot AS TEXT), pass, CAST(seq AS TEXT), NULL, NULL FROM pass_shifts ORDER BY datacenter, shift_start, slot",
         "SELECT 'visit', id, pass, person || ' ' || datacenter || ' ' || guard, CAST(entered AS TEXT), CAST(exited AS TEXT), exit_guard, CAST(seq AS TEXT) FROM visits ORDER BY id",
         "SELECT 'guard_log', CAST(seq AS TEXT), datacenter, guard, CAST(time AS TEXT), action, pass, person || ' ' || verdict FROM guard_log ORDER BY seq",
-        "SELECT 'token', id, person, hash, CAST(created AS TEXT), CAST(revoked AS TEXT), CAST(seq AS TEXT), NULL FROM api_tokens ORDER BY id",
+        "SELECT 'token', id, person, hash, CAST(created AS TEXT), CAST(revoked AS TEXT), CAST(seq AS TEXT), scope FROM api_tokens ORDER BY id",
         "SELECT 'finding', id, clause || ' ' || subject, summary, evidence, status, CAST(opened AS TEXT), CAST(seq AS TEXT) FROM findings ORDER BY id",
         "SELECT 'system_account', host, account, system || ' ' || custodian || ' ' || usage, purpose, origins, CAST(seq AS TEXT), NULL FROM system_accounts ORDER BY host, account",
         "SELECT 'held_account', source, account, kind || ' ' || resource, CAST(full_control AS TEXT), how, CAST(seq AS TEXT), NULL FROM held_accounts ORDER BY source, account",

@@ -124,6 +124,11 @@ pub fn run(
                             g.due.as_deref().unwrap_or("-")
                         );
                     }
+                    for f in &report.held_findings {
+                        println!(
+                            "  finding   {f} (an account on a real system; bantay findings list)"
+                        );
+                    }
                 }
             }
         }

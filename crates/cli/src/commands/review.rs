@@ -51,6 +51,10 @@ pub enum TokensCommand {
     Issue {
         #[arg(long)]
         person: String,
+        /// A token for an identity provider's SCIM client (held by `person`, who answers
+        /// for what it provisions): it serves /scim/v2 only, never the API.
+        #[arg(long)]
+        scim: bool,
     },
 }
 
@@ -141,8 +145,13 @@ pub fn tokens(
 ) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let service = open(place, options).await?;
-        let TokensCommand::Issue { person } = command;
-        match service.issue_token(&options.actor(), person).await {
+        let TokensCommand::Issue { person, scim } = command;
+        let issued = if *scim {
+            service.issue_scim_token(&options.actor(), person).await
+        } else {
+            service.issue_token(&options.actor(), person).await
+        };
+        match issued {
             Ok(secret) => {
                 println!("{secret}");
                 eprintln!(

@@ -389,7 +389,7 @@ pub fn service_provider_config(max_results: usize) -> Value {
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "Bearer token",
-            "description": "An API token issued by `bantay token issue`, sent as `Authorization: Bearer <token>`.",
+            "description": "A SCIM token from `bantay tokens issue --person P --scim`, sent as `Authorization: Bearer <token>`.",
             "primary": true
         }]
     })

@@ -266,3 +266,32 @@ fn an_application_export_with_a_bad_row_names_the_line_and_field() {
     .unwrap();
     assert_eq!(ok[0].how, ["role CPS Admin (admin) (cps-roles.csv:1)"]);
 }
+
+/// A realignment reads the person's accounts on real systems again once it is in force.
+mod realigned {
+    use bantay_server::AssignmentForm;
+
+    use super::{linux_accounts, linux_import, opened_since};
+    use crate::{on_both_backends, World};
+
+    on_both_backends! {
+        async fn an_account_whose_grant_a_realignment_suspends_is_a_4_1_finding(backend) {
+            let w = World::bureau(backend).await;
+            w.set("2026-12-01T09:00");
+            w.legacy_grant("G-ana-os", "ANA", "cps-os-0", "1.2.4", "2026-01-01", "2027-01-01").await;
+            w.service.import_accounts(&w.operator(), linux_import(linux_accounts())).await.unwrap();
+            let before = w.size().await;
+            assert!(opened_since(&w, 0).await.iter().all(|f| f.1 != "ana@cps-host1"), "ANA's grant covers her account");
+
+            let order = AssignmentForm { person: "ANA".into(), unit: "SDD".into(), order: "CPO-2026-0142".into(),
+                effective: "2026-12-01T09:00".into(), head: false };
+            let report = w.service.assign(&w.operator(), &order).await.unwrap();
+            assert_eq!(report.suspended.len(), 1, "{report:?}");
+            assert_eq!(report.held_findings.len(), 1, "{report:?}");
+            let found = opened_since(&w, before).await;
+            assert_eq!(found.len(), 1, "{found:#?}");
+            assert_eq!((found[0].0.as_str(), found[0].1.as_str()), ("4.1", "ana@cps-host1"));
+            assert!(found[0].2.contains("with no grant on record, and no duty of their units covers it"), "{}", found[0].2);
+        }
+    }
+}

@@ -20,7 +20,7 @@ impl Scim {
         let base = format!("http://{}/scim/v2", listener.local_addr().unwrap());
         let app = router(w.service.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        let token = w.service.issue_token(&Actor::system("test"), "DC").await.unwrap();
+        let token = w.service.issue_scim_token(&Actor::system("test"), "DC").await.unwrap();
         Self { base, token, http: reqwest::Client::new() }
     }
 
@@ -82,7 +82,6 @@ on_both_backends! {
         let w = World::bureau(backend).await;
         w.legacy_grant("G-ana-db", "ANA", "cps-db-0", "1.2.4", "2026-01-01", "2027-06-01").await;
         let scim = Scim::serve(&w).await;
-        let before = w.size().await;
 
         // Refusals: RFC 7644 error bodies, nothing written.
         let (status, e) = scim.call("POST", "/Users", Some(json!("{not json"))).await;
@@ -102,6 +101,14 @@ on_both_backends! {
         assert_eq!(status, 404);
         let anonymous = reqwest::get(format!("{}/Users", scim.base)).await.unwrap();
         assert_eq!(anonymous.status().as_u16(), 401);
+        // A person's API token does not provision, and the SCIM token serves nothing else.
+        let personal = w.service.issue_token(&Actor::system("test"), "ANA").await.unwrap();
+        let as_ana = scim.http.get(format!("{}/Users", scim.base)).bearer_auth(&personal).send().await.unwrap();
+        assert_eq!(as_ana.status().as_u16(), 401);
+        let api = scim.base.replace("/scim/v2", "/api/v1/requests");
+        let as_idp = scim.http.get(api).bearer_auth(&scim.token).send().await.unwrap();
+        assert_eq!(as_idp.status().as_u16(), 401);
+        let before = w.size().await;
         assert_eq!(w.size().await, before, "nothing written by a refused request");
 
         // ANA's identity: the person on record whose e-mail address it carries.
@@ -167,7 +174,7 @@ on_both_backends! {
         let (status, u) = scim.call("PATCH", "/Users/ANA", Some(leave)).await;
         assert_eq!((status, u["active"].as_bool()), (200, Some(false)), "{u}");
         assert_eq!(u["meta"]["version"], "W/\"2\"");
-        assert_eq!(w.kinds_since(from).await, ["person.recorded", "identity.provisioned", "grant.suspended", "task.opened"]);
+        assert_eq!(w.kinds_since(from).await, ["identity.provisioned", "grant.suspended", "task.opened"]);
         let grant = w.service.store().grant("G-ana-db").await.unwrap().unwrap();
         assert_eq!(grant.status, "suspended");
         let suspended = &w.events().await[from + 2]["body"];

@@ -13,3 +13,7 @@ CREATE TABLE identities (
     seq           INTEGER NOT NULL,
     PRIMARY KEY (resource_type, id)
 );
+
+-- A token for one protocol only: `scim` tokens are an identity provider's and serve
+-- /scim/v2 alone; tokens without a scope are a person's and serve the API alone.
+ALTER TABLE api_tokens ADD COLUMN scope TEXT;

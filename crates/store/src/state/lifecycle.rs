@@ -171,6 +171,9 @@ pub(crate) struct TokenIssued {
     person: String,
     /// Hex SHA-256 of the secret; the secret itself is never recorded.
     hash: String,
+    /// `scim` for an identity provider's token; none for a person's API token.
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 fn one_of(kind: &str, field: &str, value: &str, allowed: &[&str]) -> Result<()> {
@@ -223,7 +226,13 @@ impl LifecycleChange {
                 one_of(kind, "status", &b.status, &["sent", "failed"])?;
                 LifecycleChange::NotificationDelivered(b)
             }
-            "token.issued" => LifecycleChange::TokenIssued(body(kind, value)?),
+            "token.issued" => {
+                let t: TokenIssued = body(kind, value)?;
+                if let Some(scope) = &t.scope {
+                    one_of(kind, "scope", scope, &["scim"])?;
+                }
+                LifecycleChange::TokenIssued(t)
+            }
             "token.revoked" => LifecycleChange::TokenRevoked(body(kind, value)?),
             _ => return Ok(None),
         }))
@@ -420,9 +429,9 @@ pub(crate) async fn apply(
                 ));
             }
             let n = execute!(tx, "issuing a token",
-                "INSERT INTO api_tokens (id, person, hash, created, seq) VALUES ($1, $2, $3, $4, $5) \
+                "INSERT INTO api_tokens (id, person, hash, created, seq, scope) VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT DO NOTHING",
-                &t.id, &t.person, &t.hash, time, seq)?;
+                &t.id, &t.person, &t.hash, time, seq, &t.scope)?;
             touched("token.issued", n, || format!("body.id: token `{}` exists already", t.id))?;
         }
         LifecycleChange::TokenRevoked(t) => {
