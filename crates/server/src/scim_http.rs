@@ -395,24 +395,17 @@ async fn write(
     Ok(ok(params.project(rt, &shown)?))
 }
 
-async fn replace(
+/// `PUT` replaces a resource, `PATCH` changes it.
+async fn replace_or_patch(
     State(s): State<AppState>,
+    method: axum::http::Method,
     headers: HeaderMap,
     Path((endpoint, id)): Path<(String, String)>,
     Query(params): Query<Params>,
     body: Bytes,
 ) -> Answer {
-    write(&s, &headers, &endpoint, &id, &params, &body, false).await.unwrap_or_else(Answer::Error)
-}
-
-async fn patch(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Path((endpoint, id)): Path<(String, String)>,
-    Query(params): Query<Params>,
-    body: Bytes,
-) -> Answer {
-    write(&s, &headers, &endpoint, &id, &params, &body, true).await.unwrap_or_else(Answer::Error)
+    let patch = method == axum::http::Method::PATCH;
+    write(&s, &headers, &endpoint, &id, &params, &body, patch).await.unwrap_or_else(Answer::Error)
 }
 
 async fn delete(
@@ -440,5 +433,8 @@ pub fn routes() -> Router<AppState> {
         .route("/scim/v2/.search", post(search_all))
         .route("/scim/v2/{endpoint}", get(search_get).post(create))
         .route("/scim/v2/{endpoint}/.search", post(search_post))
-        .route("/scim/v2/{endpoint}/{id}", get(read).put(replace).patch(patch).delete(delete))
+        .route(
+            "/scim/v2/{endpoint}/{id}",
+            get(read).put(replace_or_patch).patch(replace_or_patch).delete(delete),
+        )
 }

@@ -118,22 +118,20 @@ impl Filter {
     /// Reads a filter for resources of `rt`, checking that every attribute it names is
     /// one `rt` declares.
     pub fn parse(text: &str, rt: &ResourceType) -> Result<Self, ScimError> {
-        let tokens = tokens(text)?;
-        if tokens.is_empty() {
-            return Err(invalid("the filter is empty"));
-        }
-        let mut p = Parser { tokens: &tokens, at: 0, rt, inside: false };
-        let filter = p.or(0)?;
-        match p.tokens.get(p.at) {
-            None => Ok(filter),
-            Some(t) => Err(invalid(format!("unexpected {} after a complete filter", describe(t)))),
-        }
+        Self::read(text, rt, false)
     }
 
     /// Reads the filter inside a PATCH path's brackets (names relative to its attribute).
     pub(crate) fn parse_within(text: &str, rt: &ResourceType) -> Result<Self, ScimError> {
+        Self::read(text, rt, true)
+    }
+
+    fn read(text: &str, rt: &ResourceType, inside: bool) -> Result<Self, ScimError> {
         let tokens = tokens(text)?;
-        let mut p = Parser { tokens: &tokens, at: 0, rt, inside: true };
+        if tokens.is_empty() {
+            return Err(invalid("the filter is empty"));
+        }
+        let mut p = Parser { tokens: &tokens, at: 0, rt, inside };
         let filter = p.or(0)?;
         match p.tokens.get(p.at) {
             None => Ok(filter),
