@@ -35,17 +35,8 @@ pub struct ErrorBody {
 
 impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            ServiceError::BadInput { .. } => StatusCode::BAD_REQUEST,
-            ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ServiceError::Refused(_) => StatusCode::CONFLICT,
-            ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            ServiceError::Source(_) => StatusCode::BAD_GATEWAY,
-            ServiceError::Store(bantay_store::StoreError::Event { .. }) => StatusCode::BAD_REQUEST,
-            ServiceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "request failed");
         }

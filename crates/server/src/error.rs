@@ -1,7 +1,7 @@
 //! The one error type of the service layer. Each variant is a kind of answer a person
 //! gets: their input is wrong (and which field), something is not there, they may not do
 //! it, the order refuses it, or Bantay itself failed. The HTTP status of each is decided
-//! in one place, `api.rs`.
+//! in one place, [`ServiceError::status`], for the API and SCIM alike.
 
 use bantay_store::StoreError;
 
@@ -35,6 +35,21 @@ pub enum ServiceError {
 impl ServiceError {
     pub(crate) fn bad(field: &str, message: impl Into<String>) -> Self {
         Self::BadInput { field: field.to_owned(), message: message.into() }
+    }
+
+    /// The HTTP status that answers this error.
+    pub(crate) fn status(&self) -> u16 {
+        match self {
+            ServiceError::BadInput { .. } => 400,
+            ServiceError::NotFound { .. } => 404,
+            ServiceError::Forbidden(_) => 403,
+            ServiceError::Refused(_) => 409,
+            ServiceError::Unauthenticated => 401,
+            ServiceError::Busy => 503,
+            ServiceError::Source(_) => 502,
+            ServiceError::Store(StoreError::Event { .. }) => 400,
+            ServiceError::Store(_) => 500,
+        }
     }
 }
 

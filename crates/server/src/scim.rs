@@ -32,16 +32,7 @@ pub enum ScimWrite<'a> {
 
 impl From<ServiceError> for ScimError {
     fn from(e: ServiceError) -> Self {
-        let status = match &e {
-            ServiceError::BadInput { .. } => 400,
-            ServiceError::NotFound { .. } => 404,
-            ServiceError::Forbidden(_) => 403,
-            ServiceError::Refused(_) => 409,
-            ServiceError::Unauthenticated => 401,
-            ServiceError::Busy => 503,
-            ServiceError::Source(_) => 502,
-            ServiceError::Store(_) => 500,
-        };
+        let status = e.status();
         if status == 500 {
             tracing::error!(error = %e, "SCIM request failed");
         }
