@@ -177,8 +177,26 @@ impl Service {
         for a in &import.accounts {
             let key = (source.to_owned(), a.account.clone());
             let on_record = links.get(&key).cloned();
-            let person = match (&on_record, &a.person) {
-                (Some(p), _) => Some(p.clone()),
+            // The person, and (for a link this import makes) how it was known.
+            let by_mail = || {
+                persons.iter().find(|r| {
+                    r.email
+                        .as_deref()
+                        .zip(a.mail.as_deref())
+                        .is_some_and(|(m, n)| m.eq_ignore_ascii_case(n))
+                })
+            };
+            let by_name = || {
+                persons.iter().find(|r| {
+                    r.id.eq_ignore_ascii_case(&a.account)
+                        || r.email
+                            .as_deref()
+                            .and_then(|m| m.split('@').next())
+                            .is_some_and(|local| local.eq_ignore_ascii_case(&a.account))
+                })
+            };
+            let (person, note) = match (&on_record, &a.person) {
+                (Some(p), _) => (Some(p.clone()), None),
                 (None, Some(p)) => {
                     if !persons.iter().any(|r| r.id == *p) {
                         return Err(ServiceError::bad(
@@ -186,42 +204,19 @@ impl Service {
                             format!("account `{}`: no person `{p}` on record", a.account),
                         ));
                     }
-                    Some(p.clone())
+                    (Some(p.clone()), Some("the source names the account's holder"))
                 }
-                (None, None) => persons
-                    .iter()
-                    .find(|r| {
-                        r.email
-                            .as_deref()
-                            .zip(a.mail.as_deref())
-                            .is_some_and(|(m, n)| m.eq_ignore_ascii_case(n))
-                    })
-                    .or_else(|| {
-                        persons.iter().find(|r| {
-                            r.id.eq_ignore_ascii_case(&a.account)
-                                || r.email
-                                    .as_deref()
-                                    .and_then(|m| m.split('@').next())
-                                    .is_some_and(|local| local.eq_ignore_ascii_case(&a.account))
-                        })
-                    })
-                    .map(|r| r.id.clone()),
+                (None, None) => match (by_mail(), by_name()) {
+                    (Some(r), _) => {
+                        (Some(r.id.clone()), Some("the source gives the holder's e-mail address"))
+                    }
+                    (None, Some(r)) => {
+                        (Some(r.id.clone()), Some("the account bears the person's name"))
+                    }
+                    (None, None) => (None, None),
+                },
             };
-            if let (None, Some(p)) = (&on_record, &person) {
-                let by_mail = persons.iter().any(|r| {
-                    r.id == *p
-                        && r.email
-                            .as_deref()
-                            .zip(a.mail.as_deref())
-                            .is_some_and(|(m, n)| m.eq_ignore_ascii_case(n))
-                });
-                let note = if a.person.is_some() {
-                    "the source names the account's holder"
-                } else if by_mail {
-                    "the source gives the holder's e-mail address"
-                } else {
-                    "the account bears the person's name"
-                };
+            if let (Some(p), Some(note)) = (&person, note) {
                 events.push(self.event(
                     "account.linked",
                     actor,
