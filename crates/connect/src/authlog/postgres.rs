@@ -162,11 +162,13 @@ fn prefixed_message<'a>(time: Stamp<'a>, host: &'a str, text: &'a str) -> Readin
             text.strip_prefix(lead).map(|m| ("", m))
         });
         if let Some((prefix, message)) = found {
-            let source = ["client=", "host=", "remote=", "h=", "r="]
-                .into_iter()
-                .find_map(|name| prefix_field(prefix, name))
-                .map(|s| s.split_once('(').map_or(s, |(a, _)| a));
-            let application = prefix_field(prefix, "app=").or(prefix_field(prefix, "application="));
+            // Most lines are statements and checkpoints: the prefix is read only for the
+            // lines that can be a connection.
+            if severity == "LOG" && !message.contains("connection authorized: ") {
+                return Reading::Other;
+            }
+            let fields = PrefixFields::read(prefix);
+            let (source, application) = (fields.source, fields.application);
             return Connection { time, host, source, application, severity, message }.read();
         }
     }
@@ -177,21 +179,40 @@ fn prefixed_message<'a>(time: Stamp<'a>, host: &'a str, text: &'a str) -> Readin
     }
 }
 
-/// The value of `name` (`client=`) in a `log_line_prefix`, up to a comma or space; not
-/// empty and not `[unknown]`.
-fn prefix_field<'a>(prefix: &'a str, name: &str) -> Option<&'a str> {
-    let mut from = 0;
-    while let Some(i) = prefix.get(from..)?.at(name) {
-        let at = from + i;
-        if at == 0 || matches!(prefix.as_bytes()[at - 1], b',' | b' ') {
-            let value = &prefix[at + name.len()..];
-            let end = memchr::memchr2(b',', b' ', value.as_bytes()).unwrap_or(value.len());
-            let value = &value[..end];
-            return (!value.is_empty() && value != "[unknown]").then_some(value);
+/// The client and the application named in a `log_line_prefix` (`client=`, `host=`,
+/// `remote=`, `h=`, `r=`; `app=`, `application=`), each up to a comma or space; empty and
+/// `[unknown]` values are no value. Where several are written, the one first in those
+/// lists wins.
+#[derive(Default)]
+struct PrefixFields<'a> {
+    source: Option<&'a str>,
+    application: Option<&'a str>,
+}
+
+impl<'a> PrefixFields<'a> {
+    fn read(prefix: &'a str) -> Self {
+        const SOURCES: [&str; 5] = ["client", "host", "remote", "h", "r"];
+        let mut source: Option<(usize, &str)> = None;
+        let mut fields = Self::default();
+        for word in prefix.split([',', ' ']) {
+            let Some((name, value)) = word.split_once('=') else {
+                continue;
+            };
+            if value.is_empty() || value == "[unknown]" {
+                continue;
+            }
+            if let Some(rank) = SOURCES.iter().position(|s| *s == name) {
+                if source.is_none_or(|(best, _)| rank < best) {
+                    let address = value.split_once('(').map_or(value, |(a, _)| a);
+                    source = Some((rank, address));
+                }
+            } else if name == "app" || (name == "application" && fields.application.is_none()) {
+                fields.application = Some(value);
+            }
         }
-        from = at + 1;
+        fields.source = source.map(|(_, s)| s);
+        fields
     }
-    None
 }
 
 /// Over syslog: the message is `[6-1] …prefix… LOG:  …`.
