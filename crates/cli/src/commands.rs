@@ -18,4 +18,5 @@ pub mod scan;
 pub mod serve;
 pub mod table;
 pub mod test;
+pub mod users;
 pub mod validate;

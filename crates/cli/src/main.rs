@@ -90,6 +90,10 @@ enum Command {
     #[command(subcommand)]
     Tokens(commands::review::TokensCommand),
 
+    /// Signing in to the web pages: passwords, second factors, auditors and administrators.
+    #[command(subcommand)]
+    Users(commands::users::UsersCommand),
+
     /// The notifications people get, and mailing them.
     #[command(subcommand)]
     Notifications(commands::review::NotificationsCommand),
@@ -248,6 +252,7 @@ fn main() -> ExitCode {
         Command::Review(c) => commands::review::review(&c, &cli.place, &cli.service, cli.output),
         Command::Tasks(c) => commands::review::tasks(&c, &cli.place, &cli.service, cli.output),
         Command::Tokens(c) => commands::review::tokens(&c, &cli.place, &cli.service),
+        Command::Users(c) => commands::users::users(&c, &cli.place, &cli.service),
         Command::Notifications(c) => {
             commands::review::notifications(&c, &cli.place, &cli.service, cli.output)
         }

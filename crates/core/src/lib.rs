@@ -5,6 +5,7 @@
 //! is a parameter ([`Timestamp`]); a pack arrives as text ([`PackSources`]); snapshots
 //! arrive record by record. Storage, HTTP and connectors live in other crates and call in.
 
+mod access;
 mod accounts;
 mod catalog;
 mod clauses;
@@ -23,6 +24,7 @@ mod scan;
 mod snapshot;
 mod time;
 
+pub use access::{AccessPolicy, Action, Role, ACCESS_POLICY};
 pub use accounts::{check_origin, misuse, AccountUse, Misuse, SystemAccount};
 pub use catalog::{Catalog, Datacenter, PrivilegeClass, ShiftPlan, System};
 pub use clauses::{ClauseIdx, ClauseInfo, ClauseSet, Clauses};

@@ -518,5 +518,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/tasks", get(tasks))
         .route("/api/v1/tasks/{id}/done", post(task_done))
         .merge(crate::scim_http::routes())
+        .merge(crate::web::routes())
+        .layer(axum::middleware::map_response(crate::web::page_headers))
         .with_state(service)
 }

@@ -23,6 +23,12 @@ pub enum ServiceError {
         "sign in: send `Authorization: Bearer <token>` with a token from `bantay tokens issue`"
     )]
     Unauthenticated,
+    /// A sign-in that did not succeed; the message never says which part was wrong.
+    #[error("{0}")]
+    SignInRefused(String),
+    /// Too many failed sign-ins: refused without checking the password.
+    #[error("{0}")]
+    TooManyAttempts(String),
     #[error("the ledger kept moving while deciding; try again")]
     Busy,
     /// A database Bantay reads from (a certification's source) failed or refused.
@@ -44,7 +50,8 @@ impl ServiceError {
             ServiceError::NotFound { .. } => 404,
             ServiceError::Forbidden(_) => 403,
             ServiceError::Refused(_) => 409,
-            ServiceError::Unauthenticated => 401,
+            ServiceError::Unauthenticated | ServiceError::SignInRefused(_) => 401,
+            ServiceError::TooManyAttempts(_) => 429,
             ServiceError::Busy => 503,
             ServiceError::Source(_) => 502,
             ServiceError::Store(StoreError::Event { .. }) => 400,

@@ -49,6 +49,8 @@ pub struct Service {
     /// Within one process, decisions take turns; across processes `append_at` keeps them
     /// honest.
     decide_lock: tokio::sync::Mutex<()>,
+    /// Failed sign-ins and used TOTP steps (see `signin`).
+    pub(crate) attempts: std::sync::Mutex<crate::signin::Attempts>,
 }
 
 impl std::fmt::Debug for Service {
@@ -62,7 +64,14 @@ const ATTEMPTS: usize = 50;
 
 impl Service {
     pub fn new(store: Arc<Store>, pack: Arc<PolicyPack>, clock: Clock, targets: Targets) -> Self {
-        Self { store, pack, clock, targets, decide_lock: tokio::sync::Mutex::new(()) }
+        Self {
+            store,
+            pack,
+            clock,
+            targets,
+            decide_lock: tokio::sync::Mutex::new(()),
+            attempts: Default::default(),
+        }
     }
 
     pub fn store(&self) -> &Store {

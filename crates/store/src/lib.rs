@@ -22,10 +22,10 @@ pub use keys::{
 };
 pub use ledger::{endorsement_bytes, Appended, NewEvent, Store, StoredHead};
 pub use queries::{
-    ApprovalRow, AssignmentRow, CameraRow, EnforcementRow, FindingRow, GrantRow, GuardLogRow,
-    HeldAccountRow, IdentityRow, IncidentRow, NotificationRow, OutageRow, PassRow, PersonRow,
-    RequestRow, ResourceRow, ReviewItemRow, ReviewRow, RosterRow, SystemAccountRow, TaskRow,
-    VisitRow,
+    ApprovalRow, AssignmentRow, CameraRow, CredentialRow, EnforcementRow, FindingRow, GrantRow,
+    GuardLogRow, HeldAccountRow, IdentityRow, IncidentRow, NotificationRow, OutageRow, PassRow,
+    PersonRow, RequestRow, ResourceRow, ReviewItemRow, ReviewRow, RosterRow, SessionRow,
+    SystemAccountRow, TaskRow, VisitRow,
 };
 pub use state::{state_rows, EVENT_KINDS};
 pub use verify::{Problem, Trust, Verification};

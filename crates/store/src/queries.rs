@@ -184,6 +184,39 @@ pub struct IdentityRow {
     pub seq: i64,
 }
 
+/// An open browser session.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionRow {
+    pub reference: String,
+    pub person: String,
+    /// The factors it was opened with, space-separated (`password totp`).
+    pub factors: String,
+    pub created: i64,
+    pub expires: i64,
+}
+
+/// A person's sign-in secrets, kept outside the ledger.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CredentialRow {
+    pub person: String,
+    /// argon2id, as a PHC string.
+    pub password: String,
+    /// The TOTP secret, base32, when the person has a second factor.
+    pub totp: Option<String>,
+    pub changed: i64,
+}
+
+impl std::fmt::Debug for CredentialRow {
+    /// Never the secrets, whatever logs a row.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialRow")
+            .field("person", &self.person)
+            .field("totp", &self.totp.is_some())
+            .field("changed", &self.changed)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct FindingRow {
     pub id: String,
@@ -733,5 +766,68 @@ impl Store {
                 .bind(hash).bind(scope).fetch_optional(pool).await
         })
         .doing("checking a token")
+    }
+
+    /// The roles events name for a person (`auditor`, `administrator`).
+    pub async fn access_roles(&self, person: &str) -> Result<Vec<String>> {
+        dispatch_pool!(&self.database().pool, pool => {
+            sqlx::query_scalar::<_, String>("SELECT role FROM access_roles WHERE person = $1 ORDER BY role")
+                .bind(person).fetch_all(pool).await
+        })
+        .doing("reading a person's roles")
+    }
+
+    /// The session whose cookie secret has this hex SHA-256, if open and not expired at `now`.
+    pub async fn session(&self, hash: &str, now: i64) -> Result<Option<SessionRow>> {
+        let mut rows = rows!(
+            self,
+            SessionRow,
+            "reading a session",
+            "SELECT reference, person, factors, created, expires FROM sessions \
+             WHERE hash = $1 AND closed IS NULL AND expires > $2",
+            hash,
+            now
+        )?;
+        Ok(rows.pop())
+    }
+
+    /// A person's open sessions at `now`, newest first.
+    pub async fn sessions_of(&self, person: &str, now: i64) -> Result<Vec<SessionRow>> {
+        rows!(
+            self,
+            SessionRow,
+            "reading a person's sessions",
+            "SELECT reference, person, factors, created, expires FROM sessions \
+             WHERE person = $1 AND closed IS NULL AND expires > $2 ORDER BY created DESC",
+            person,
+            now
+        )
+    }
+
+    pub async fn credential(&self, person: &str) -> Result<Option<CredentialRow>> {
+        let mut rows = rows!(
+            self,
+            CredentialRow,
+            "reading a credential",
+            "SELECT person, password, totp, changed FROM credentials WHERE person = $1",
+            person
+        )?;
+        Ok(rows.pop())
+    }
+
+    /// Keeps a person's secrets (replacing what was kept), or removes them with `None`.
+    /// Not a ledger event: the caller records `credential.set` after this succeeds.
+    pub async fn put_credential(&self, person: &str, row: Option<&CredentialRow>) -> Result<()> {
+        dispatch_pool!(&self.database().pool, pool => {
+            match row {
+                Some(r) => sqlx::query(
+                    "INSERT INTO credentials (person, password, totp, changed) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (person) DO UPDATE SET password = excluded.password, totp = excluded.totp, changed = excluded.changed")
+                    .bind(person).bind(&r.password).bind(&r.totp).bind(r.changed).execute(pool).await.map(|r| r.rows_affected()),
+                None => sqlx::query("DELETE FROM credentials WHERE person = $1").bind(person).execute(pool).await.map(|r| r.rows_affected()),
+            }
+        })
+        .doing("keeping a credential")?;
+        Ok(())
     }
 }

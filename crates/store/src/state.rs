@@ -18,6 +18,7 @@ macro_rules! execute {
     };
 }
 
+mod access;
 mod accounts;
 mod datacenter;
 mod identities;
@@ -65,6 +66,8 @@ pub(crate) enum Change {
     Accounts(accounts::AccountsChange),
     /// Users and groups an identity provider keeps over SCIM.
     Identities(identities::IdentitiesChange),
+    /// Bantay's own roles, credentials set, sessions.
+    Access(access::AccessChange),
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -240,6 +243,11 @@ pub const EVENT_KINDS: &[&str] = &[
     "account.linked",
     "identity.provisioned",
     "identity.deprovisioned",
+    "role.assigned",
+    "role.removed",
+    "credential.set",
+    "session.opened",
+    "session.closed",
 ];
 
 pub(crate) fn body<T: DeserializeOwned>(kind: &str, body: &Value) -> Result<T> {
@@ -310,15 +318,18 @@ impl Change {
                         Some(change) => Change::Accounts(change),
                         None => match identities::IdentitiesChange::parse(kind, value)? {
                             Some(change) => Change::Identities(change),
-                            None => {
-                                return Err(StoreError::Event {
-                                    kind: kind.to_owned(),
-                                    message: format!(
-                                        "unknown event kind; known kinds: {}",
-                                        EVENT_KINDS.join(", ")
-                                    ),
-                                })
-                            }
+                            None => match access::AccessChange::parse(kind, value)? {
+                                Some(change) => Change::Access(change),
+                                None => {
+                                    return Err(StoreError::Event {
+                                        kind: kind.to_owned(),
+                                        message: format!(
+                                            "unknown event kind; known kinds: {}",
+                                            EVENT_KINDS.join(", ")
+                                        ),
+                                    })
+                                }
+                            },
                         },
                     },
                 },
@@ -495,6 +506,7 @@ pub(crate) async fn apply(tx: &mut Tx, seq: u64, time: i64, change: &Change) -> 
         Change::Datacenter(change) => datacenter::apply(tx, seq, time, change).await?,
         Change::Accounts(change) => accounts::apply(tx, seq, change).await?,
         Change::Identities(change) => identities::apply(tx, seq, time, change).await?,
+        Change::Access(change) => access::apply(tx, seq, time, change).await?,
     }
     Ok(())
 }
@@ -572,6 +584,8 @@ async fn open_findings(tx: &mut Tx, first: u64, times: &[i64], changes: &[Change
 
 /// The state tables, emptied before a replay (children before parents).
 pub(crate) const STATE_TABLES: &[&str] = &[
+    "sessions",
+    "access_roles",
     "guard_log",
     "visits",
     "pass_shifts",
@@ -647,6 +661,8 @@ pub(crate) async fn state_rows_in(tx: &mut Tx) -> Result<Vec<String>> {
         "SELECT 'held_account', source, account, kind || ' ' || resource, CAST(full_control AS TEXT), how, CAST(seq AS TEXT), NULL FROM held_accounts ORDER BY source, account",
         "SELECT 'account_link', source, account, person, CAST(seq AS TEXT), NULL, NULL, NULL FROM account_links ORDER BY source, account",
         "SELECT 'identity', resource_type, id, body, person, CAST(created AS TEXT), CAST(modified AS TEXT) || ' ' || CAST(version AS TEXT), CAST(seq AS TEXT) FROM identities ORDER BY resource_type, id",
+        "SELECT 'access_role', person, role, CAST(seq AS TEXT), NULL, NULL, NULL, NULL FROM access_roles ORDER BY person, role",
+        "SELECT 'session', hash, reference, person, factors, CAST(created AS TEXT) || ' ' || CAST(expires AS TEXT), CAST(closed AS TEXT), CAST(seq AS TEXT) FROM sessions ORDER BY hash",
         "SELECT 'key', CAST(seq AS TEXT), NULL, NULL, NULL, NULL, NULL, NULL FROM ledger_keys ORDER BY seq",
     ];
     let mut out = Vec::new();

@@ -56,7 +56,8 @@ pub fn run(args: &Args, place: &Place, options: &ServiceOptions) -> anyhow::Resu
             eprintln!("bantay follows {}", path.display());
         }
         tokio::spawn(scheduler(service.clone(), mailer, args.sweep_every.max(1)));
-        axum::serve(listener, router(service)).with_graceful_shutdown(shutdown()).await?;
+        let app = router(service).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
         Ok(ExitCode::SUCCESS)
     })
 }

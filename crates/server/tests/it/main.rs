@@ -16,6 +16,7 @@ mod report;
 mod requests;
 mod reviews;
 mod scim;
+mod web;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};

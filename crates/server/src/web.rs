@@ -1,0 +1,382 @@
+//! The web UI: server-rendered pages (maud), plain forms, no script. Handlers find the
+//! session from its cookie, call one service method and render its answer; what a person
+//! may see or do is decided in the service by Bantay's own policy.
+//!
+//! Safety: the session cookie is `HttpOnly`, `SameSite=Strict` and `Secure`, and holds a
+//! secret Bantay makes at sign-in (a cookie sent before is never adopted, so a session
+//! cannot be fixed in advance); every form that changes something carries the session's
+//! CSRF token; sign-in refuses a cross-site `Origin`; every page is sent with a strict
+//! Content-Security-Policy and may not be framed.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use bantay_core::Timestamp;
+use maud::{html, Markup, DOCTYPE};
+
+use crate::error::ServiceError;
+use crate::overview::Dashboard;
+use crate::service::Service;
+use crate::signin::{Session, SignInForm};
+
+type AppState = Arc<Service>;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "bantay_session";
+
+const STYLE: &str = include_str!("web.css");
+
+/// The web UI's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/signin", get(signin_page).post(signin))
+        .route("/signout", post(signout))
+        .route("/findings", get(findings))
+        .route("/static/bantay.css", get(stylesheet))
+}
+
+/// Headers every page is sent with.
+pub async fn page_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let fixed = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ];
+    for (name, value) in fixed {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// The session secret in the request's cookie, if any.
+fn cookie_secret(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// A signed-in person; a page asked for without one goes to the sign-in page.
+struct Visitor {
+    session: Session,
+    secret: String,
+}
+
+/// Why a page is not shown.
+enum PageError {
+    SignIn,
+    Service(ServiceError),
+}
+
+impl From<ServiceError> for PageError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Unauthenticated => PageError::SignIn,
+            other => PageError::Service(other),
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::SignIn => Redirect::to("/signin").into_response(),
+            PageError::Service(e) => {
+                let status =
+                    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    tracing::error!(error = %e, "page failed");
+                }
+                let body = layout(
+                    "Not allowed",
+                    None,
+                    html! {
+                        h1 { (status.canonical_reason().unwrap_or("Error")) }
+                        p.refusal { (e.to_string()) }
+                        p { a href="/" { "Back to the dashboard" } }
+                    },
+                );
+                (status, body).into_response()
+            }
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, service: &AppState) -> Result<Self, PageError> {
+        let secret = cookie_secret(&parts.headers).ok_or(PageError::SignIn)?;
+        let session = service.session(&secret).await?;
+        Ok(Visitor { session, secret })
+    }
+}
+
+/// The page around every view: the bar with who is signed in and the sign-out button.
+fn layout(title: &str, session: Option<&Session>, body: Markup) -> (HeaderMap, String) {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Bantay" }
+                link rel="stylesheet" href="/static/bantay.css";
+            }
+            body {
+                header.bar {
+                    a.brand href="/" { "Bantay" }
+                    @if let Some(s) = session {
+                        nav {
+                            a href="/" { "Dashboard" }
+                            @if s.may(bantay_core::Action::ViewFindings) { a href="/findings" { "Findings" } }
+                        }
+                        form.signout method="post" action="/signout" {
+                            span.who { (s.name) " (" (s.person) ")" }
+                            input type="hidden" name="csrf" value=(s.csrf);
+                            button type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    (headers, markup.into_string())
+}
+
+fn when(seconds: i64) -> String {
+    Timestamp::from_unix_seconds(seconds).to_string()
+}
+
+// ---- sign-in ----
+
+fn signin_view(message: Option<&str>, login: &str) -> Markup {
+    html! {
+        section.signin {
+            h1 { "Sign in to Bantay" }
+            p.lead { "Privileged access under CMO 04-2019." }
+            @if let Some(m) = message { p.refusal role="alert" { (m) } }
+            form method="post" action="/signin" {
+                label for="login" { "Staff number or e-mail" }
+                input #login name="login" value=(login) autocomplete="username" required autofocus;
+                label for="password" { "Password" }
+                input #password name="password" type="password" autocomplete="current-password" required;
+                label for="code" { "Authenticator code " small { "(approvers and administrators)" } }
+                input #code name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*";
+                button type="submit" { "Sign in" }
+            }
+        }
+    }
+}
+
+async fn signin_page() -> impl IntoResponse {
+    layout("Sign in", None, signin_view(None, ""))
+}
+
+/// A sign-in posted from another site is refused: only Bantay's own page signs in.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        None => true,
+        Some(origin) => {
+            let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
+            host.is_some_and(|h| h.eq_ignore_ascii_case(origin_host))
+        }
+    }
+}
+
+/// The client's address, when the server was started with it (`bantay serve` is); failed
+/// sign-ins are counted by it.
+struct Peer(String);
+
+impl FromRequestParts<AppState> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+        Ok(Peer(peer.map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())))
+    }
+}
+
+async fn signin(
+    State(service): State<AppState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    if !same_origin(&headers) {
+        let view = signin_view(Some("sign in from Bantay's own page"), "");
+        return (StatusCode::FORBIDDEN, layout("Sign in", None, view)).into_response();
+    }
+    match service.sign_in(&form, &peer).await {
+        Ok(signed) => {
+            let cookie = format!(
+                "{COOKIE}={}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
+                signed.secret,
+                crate::signin::SESSION_SECONDS
+            );
+            let mut response = Redirect::to("/").into_response();
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Err(e) => {
+            let status =
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let view = signin_view(Some(&e.to_string()), &form.login);
+            (status, layout("Sign in", None, view)).into_response()
+        }
+    }
+}
+
+/// What a changing form carries besides its fields.
+#[derive(serde::Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Refuses a form without the session's CSRF token.
+fn check_csrf(visitor: &Visitor, sent: &str) -> Result<(), PageError> {
+    use sha2::Digest as _;
+    // Compared as digests, so the time taken says nothing about the token.
+    let digest = |s: &str| sha2::Sha256::digest(s.as_bytes());
+    if sent.is_empty() || digest(sent) != digest(&visitor.session.csrf) {
+        return Err(PageError::Service(ServiceError::Forbidden(
+            "this form is out of date or came from another site (no valid CSRF token); reload the page and try again".to_owned(),
+        )));
+    }
+    Ok(())
+}
+
+async fn signout(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor, &form.csrf)?;
+    service.sign_out(&visitor.secret).await?;
+    let mut response = Redirect::to("/signin").into_response();
+    let gone = format!("{COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
+    if let Ok(value) = HeaderValue::from_str(&gone) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+// ---- pages ----
+
+async fn dashboard(
+    State(service): State<AppState>,
+    visitor: Visitor,
+) -> Result<impl IntoResponse, PageError> {
+    let view = service.dashboard(&visitor.session).await?;
+    Ok(layout("Dashboard", Some(&visitor.session), dashboard_view(&visitor.session, &view)))
+}
+
+fn dashboard_view(session: &Session, view: &Dashboard) -> Markup {
+    html! {
+        h1 { "Good day, " (session.name) }
+        p.roles {
+            "Your roles in Bantay: "
+            @for (i, role) in session.roles.iter().enumerate() {
+                @if i > 0 { ", " }
+                span.role { (role.title()) }
+            }
+        }
+        @if let Some(standing) = &view.standing {
+            section {
+                h2 { "Compliance with CMO 04-2019, rule by rule" }
+                ul.standing {
+                    @for rule in standing {
+                        li class=(if rule.open == 0 { "rule ok" } else { "rule breach" }) {
+                            span.clause { (rule.clause) }
+                            span.title { (rule.title) }
+                            span.count {
+                                @if rule.open == 0 { "no open findings" }
+                                @else { (rule.open) " open" }
+                                @if rule.acknowledged > 0 { " · " (rule.acknowledged) " acknowledged" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section {
+            h2 { "Your privileges" }
+            @if view.grants.is_empty() {
+                p { "You hold no privileged access now." }
+            } @else {
+                table {
+                    thead { tr { th { "Resource" } th { "Justified by" } th { "Until" } } }
+                    tbody {
+                        @for g in &view.grants {
+                            tr {
+                                td { (g.resource) }
+                                td { "CMO 04-2019 " (g.clause) }
+                                td { (g.valid_until.map_or_else(|| "standing".to_owned(), when)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p { (view.notifications) " notifications addressed to you." }
+    }
+}
+
+async fn findings(
+    State(service): State<AppState>,
+    visitor: Visitor,
+) -> Result<impl IntoResponse, PageError> {
+    let findings = service.unremediated_findings(&visitor.session).await?;
+    let body = html! {
+        h1 { "Findings not yet remediated" }
+        @if findings.is_empty() {
+            p { "None: every rule holds." }
+        } @else {
+            table.findings {
+                thead { tr { th { "Finding" } th { "Clause" } th { "Subject" } th { "What" } th { "Status" } th { "Opened" } } }
+                tbody {
+                    @for f in &findings {
+                        tr {
+                            td { (f.id) }
+                            td { (f.clause) }
+                            td { (f.subject) }
+                            td { (f.summary) details { summary { "Evidence" } pre { (f.evidence) } } }
+                            td { (f.status) }
+                            td { (when(f.opened)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout("Findings", Some(&visitor.session), body))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE)
+}
