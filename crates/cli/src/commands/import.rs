@@ -40,6 +40,11 @@ pub fn seed(
     record(&args.dir, how, place, options, output)
 }
 
+/// `bantay demo seed` with the repository's demo organisation.
+pub fn seed_demo(place: &Place, options: &ServiceOptions) -> anyhow::Result<ExitCode> {
+    seed(&SeedArgs { dir: PathBuf::from("demo") }, place, options, Output::Text)
+}
+
 fn record(
     dir: &Path,
     how: SnapshotImport,

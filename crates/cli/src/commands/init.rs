@@ -9,7 +9,7 @@ use bantay_store::{create_key_file, public_key_hex, OpenMode, Store};
 use crate::output::Output;
 use crate::place::{runtime, Place};
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct Args {
     /// A policy pack directory whose units to record; the shipped CMO 04-2019 pack when
     /// omitted.

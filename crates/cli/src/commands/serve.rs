@@ -28,18 +28,44 @@ pub struct Args {
     /// several).
     #[arg(long)]
     follow: Vec<std::path::PathBuf>,
+    /// Start from the shipped CMO 04-2019 pack and the demo organisation (`bantay init`
+    /// and `bantay demo seed` on an empty database), give the demo people passwords and
+    /// print their sign-ins.
+    #[arg(long)]
+    demo: bool,
 }
 
+/// The demo people's password (the demo is not for real data).
+const DEMO_PASSWORD: &str = "bantay demo password";
+
 pub fn run(args: &Args, place: &Place, options: &ServiceOptions) -> anyhow::Result<ExitCode> {
+    if args.demo {
+        let fresh = crate::commands::init::run(&Default::default(), place, crate::output::Output::Text);
+        match fresh {
+            Ok(_) => {
+                crate::commands::import::seed_demo(place, options)?;
+            }
+            Err(e) if e.downcast_ref::<bantay_store::StoreError>().is_some_and(|e| {
+                matches!(e, bantay_store::StoreError::AlreadyInitialised { .. })
+            }) =>
+            {
+                eprintln!("--demo: {} holds a ledger already; serving it as it is", place.database().location());
+            }
+            Err(e) => return Err(e),
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let service = open(place, options).await?;
+        if args.demo {
+            demo_signins(&service).await?;
+        }
         let mailer = options.mailer()?;
         let listener = tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| {
             anyhow::anyhow!("cannot listen on {}: {e}; choose another with --listen", args.listen)
         })?;
         eprintln!(
-            "bantay serves {} at http://{}/api/v1 (OpenAPI at /api/v1/openapi.json); sweeping every {}s",
+            "bantay serves {} at http://{} (the API at /api/v1, its OpenAPI at /api/v1/openapi.json); sweeping every {}s",
             place.database().location(),
             listener.local_addr()?,
             args.sweep_every
@@ -100,4 +126,43 @@ async fn scheduler(service: Arc<Service>, mailer: Option<Mailer>, every: u64) {
 
 async fn shutdown() {
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Passwords for a few demo people, one of each role, printed with their second factor.
+async fn demo_signins(service: &Service) -> anyhow::Result<()> {
+    use bantay_core::Role;
+    let store = service.store();
+    let now = service.now().unix_seconds();
+    let operator = bantay_server::Actor::system("demo");
+    let assignments = store.all_assignments().await?;
+    let member = |unit: &str| {
+        assignments
+            .iter()
+            .find(|a| a.unit == unit && a.is_head == 0 && a.valid_from <= now)
+            .map(|a| a.person.clone())
+    };
+    let approver_unit = &service.pack().rules.datacenter.approver_unit;
+    let approver = store.heads(approver_unit, now).await?.into_iter().next();
+    let head = store.heads("SMD", now).await?.into_iter().next();
+    let people = [
+        ("requester", member("SMD"), None),
+        ("unit head", head, None),
+        ("datacenter approver", approver, None),
+        ("auditor", member("PMID"), Some(Role::Auditor)),
+        ("administrator", member("TSD"), Some(Role::Administrator)),
+    ];
+    println!("\ndemo sign-ins (password `{DEMO_PASSWORD}` for each):");
+    for (what, person, role) in people {
+        let Some(person) = person else { continue };
+        if let Some(role) = role {
+            service.assign_role(&operator, &person, role, true).await?;
+        }
+        let enrolment = service.set_password(&operator, &person, DEMO_PASSWORD, false).await?;
+        let name = store.person(&person).await?.map_or_else(String::new, |p| p.name);
+        match enrolment.totp_uri {
+            Some(uri) => println!("  {what:<20} {person:<10} {name}\n  {:<20} second factor: {uri}", ""),
+            None => println!("  {what:<20} {person:<10} {name}"),
+        }
+    }
+    Ok(())
 }

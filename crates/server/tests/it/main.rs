@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_debug_implementations)]
 
 mod accounts;
+mod browser;
 mod api;
 mod certify;
 mod datacenter;

@@ -1,0 +1,161 @@
+//! The web UI in a real headless Chromium, driven over WebDriver (Debian's
+//! `chromium-driver`, which `scripts/test` installs): the journeys a person takes, with a
+//! screenshot of each page in `target/screenshots/`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use bantay_server::router;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use totp_rs::TOTP;
+
+use crate::{Backend, World};
+
+const GOOD: &str = "a long passphrase for tests";
+
+/// A chromedriver process, stopped when dropped.
+struct Driver {
+    child: tokio::process::Child,
+    url: String,
+}
+
+impl Driver {
+    async fn start() -> Self {
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().port()
+        };
+        let child = tokio::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("cannot run `chromedriver`: install Debian's chromium-driver (scripts/test does)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Self { child, url: format!("http://127.0.0.1:{port}") };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not listen on port {port} within 10 s");
+    }
+
+    async fn browser(&self) -> Client {
+        let binary = ["chromium", "chromium-browser"]
+            .iter()
+            .map(|name| PathBuf::from("/usr/bin").join(name))
+            .find(|p| p.exists())
+            .expect("no Chromium in /usr/bin: install Debian's chromium (scripts/test does)");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": binary,
+                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                         "--window-size=1280,900", "--disable-gpu"],
+            }),
+        );
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("chromedriver refused a session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Saves what the browser shows as `target/screenshots/NAME.png`.
+async fn screenshot(browser: &Client, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = browser.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a screenshot is a PNG");
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn text_of(browser: &Client, css: &str) -> String {
+    browser.wait().for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+}
+
+async fn sign_in(browser: &Client, base: &str, login: &str, code: &str) {
+    browser.goto(&format!("{base}/signin")).await.unwrap();
+    browser.find(Locator::Id("login")).await.unwrap().send_keys(login).await.unwrap();
+    browser.find(Locator::Id("password")).await.unwrap().send_keys(GOOD).await.unwrap();
+    if !code.is_empty() {
+        browser.find(Locator::Id("code")).await.unwrap().send_keys(code).await.unwrap();
+    }
+    browser.find(Locator::Css("section.signin button")).await.unwrap().click().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_sign_in_and_find_their_way_in_chromium() {
+    let w = World::bureau(Backend::Sqlite).await;
+    w.set("2026-07-01T09:00:00+08:00");
+    w.legacy_grant("G-1", "ANA", "cps-db-0", "1.3.2", "2026-01-01", "2026-12-31").await;
+    w.import(vec![(
+        "finding.opened",
+        json!({
+            "id": "F-1", "clause": "4.5", "subject": "oracle@cps-db1",
+            "summary": "a person used the system account oracle interactively",
+            "evidence": "Jul  1 08:59:01 cps-db1 su[4242]: (to oracle) ana on pts/0",
+        }),
+    )])
+    .await;
+    w.service.set_password(&w.operator(), "ANA", GOOD, false).await.unwrap();
+    let dc = w.service.set_password(&w.operator(), "DC", GOOD, false).await.unwrap();
+    let totp = TOTP::from_url(dc.totp_uri.unwrap()).unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // `localhost`, not the address: browsers keep `Secure` cookies on plain HTTP there only.
+    let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let app = router(w.service.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+
+    // Anyone who is not signed in lands on the sign-in page.
+    browser.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(text_of(&browser, "h1").await, "Sign in to Bantay");
+    screenshot(&browser, "signin").await;
+
+    // A wrong password is refused on the page, with the name kept in the field.
+    browser.find(Locator::Id("login")).await.unwrap().send_keys("ANA").await.unwrap();
+    browser.find(Locator::Id("password")).await.unwrap().send_keys("not it at all").await.unwrap();
+    browser.find(Locator::Css("section.signin button")).await.unwrap().click().await.unwrap();
+    assert_eq!(text_of(&browser, "p.refusal").await, "wrong sign-in name or password");
+
+    // The requester sees their privileges and the clause behind each.
+    sign_in(&browser, &base, "ana@customs.example", "").await;
+    assert_eq!(text_of(&browser, "h1").await, "Good day, ANA Santos");
+    let privileges = text_of(&browser, "table tbody").await;
+    assert!(privileges.contains("cps-db-0") && privileges.contains("CMO 04-2019 1.3.2"), "{privileges}");
+    screenshot(&browser, "dashboard-requester").await;
+    browser.goto(&format!("{base}/findings")).await.unwrap();
+    assert!(text_of(&browser, "p.refusal").await.contains("ANA may not do this"));
+    browser.goto(&format!("{base}/")).await.unwrap();
+    browser.find(Locator::Css("form.signout button")).await.unwrap().click().await.unwrap();
+    assert_eq!(text_of(&browser, "h1").await, "Sign in to Bantay");
+
+    // The Deputy Commissioner signs in with the second factor and sees each rule's standing.
+    sign_in(&browser, &base, "DC", &totp.generate(w.now() as u64)).await;
+    assert_eq!(text_of(&browser, "h1").await, "Good day, DC Santos");
+    let breach = text_of(&browser, "li.rule.breach").await;
+    assert!(breach.contains("4.5") && breach.contains("1 open"), "{breach}");
+    screenshot(&browser, "dashboard-approver").await;
+    browser.find(Locator::LinkText("Findings")).await.unwrap().click().await.unwrap();
+    let row = text_of(&browser, "table.findings tbody tr").await;
+    assert!(row.contains("F-1") && row.contains("oracle@cps-db1"), "{row}");
+    screenshot(&browser, "findings").await;
+
+    browser.close().await.unwrap();
+}
