@@ -71,8 +71,13 @@ impl Role {
 pub enum Action {
     /// Their own dashboard, privileges, requests, inbox.
     ViewOwn,
-    /// Ask for privileges (for themselves, or as a unit head for their unit).
+    /// Ask for privileges (for themselves, or as a unit head for their unit), or for an
+    /// emergency datacenter pass.
     Request,
+    /// Report on what is theirs to do: an incident they handle, a revocation task.
+    Work,
+    /// Record a personnel order that realigns someone (section 3).
+    Realign,
     ApproveRequest,
     ApprovePass,
     /// The datacenter board: shifts, passes, who is inside.
@@ -87,9 +92,11 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 11] = [
         Action::ViewOwn,
         Action::Request,
+        Action::Work,
+        Action::Realign,
         Action::ApproveRequest,
         Action::ApprovePass,
         Action::ViewDatacenter,
@@ -103,6 +110,8 @@ impl Action {
         match self {
             Action::ViewOwn => "view-own",
             Action::Request => "request",
+            Action::Work => "work",
+            Action::Realign => "realign",
             Action::ApproveRequest => "approve-request",
             Action::ApprovePass => "approve-pass",
             Action::ViewDatacenter => "view-datacenter",
@@ -121,7 +130,11 @@ impl Action {
                 &["read"]
             }
             Action::ApproveRequest | Action::ApprovePass => &["change", "approve"],
-            Action::Request | Action::GuardGate | Action::Configure => &["change"],
+            Action::Request
+            | Action::Work
+            | Action::Realign
+            | Action::GuardGate
+            | Action::Configure => &["change"],
         }
     }
 }
@@ -208,9 +221,9 @@ mod tests {
     fn each_role_may_do_what_the_design_says_and_nothing_else() {
         use Action::*;
         let expected: [(Role, &[Action]); 6] = [
-            (Role::Requester, &[ViewOwn, Request]),
-            (Role::UnitHead, &[ApproveRequest, ViewFindings]),
-            (Role::Approver, &[ApproveRequest, ApprovePass, ViewDatacenter, ViewFindings]),
+            (Role::Requester, &[ViewOwn, Request, Work]),
+            (Role::UnitHead, &[ApproveRequest, Realign, ViewFindings]),
+            (Role::Approver, &[ApproveRequest, ApprovePass, Realign, ViewDatacenter, ViewFindings]),
             (Role::Guard, &[GuardGate, ViewDatacenter]),
             (Role::Auditor, &[ViewOwn, ViewDatacenter, ViewFindings, ReadAll]),
             (Role::Administrator, &[ViewOwn, ViewDatacenter, ViewFindings, ReadAll, Configure]),
@@ -231,9 +244,7 @@ mod tests {
         let all_but = |r: Role| Role::ALL.into_iter().filter(move |x| *x != r).collect::<Vec<_>>();
         let auditor_too =
             [Role::Requester, Role::UnitHead, Role::Approver, Role::Guard, Role::Auditor];
-        for action in
-            [Action::Request, Action::ApproveRequest, Action::ApprovePass, Action::GuardGate]
-        {
+        for action in Action::ALL.into_iter().filter(|a| a.groups().contains(&"change")) {
             assert!(!may(&auditor_too, action), "auditor × {action:?}");
         }
         let admin = all_but(Role::Auditor);

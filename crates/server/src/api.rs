@@ -22,6 +22,7 @@ use crate::grants::{AssignmentForm, MovedGrant, MoverReport, Swept};
 use crate::requests::{ApprovalView, ReasonView, RequestForm, RequestView};
 use crate::reviews::{ReviewDecision, ReviewForm, ReviewItemView, ReviewView};
 use crate::service::{Actor, Service};
+use bantay_core::Action;
 
 type AppState = Arc<Service>;
 
@@ -48,23 +49,90 @@ impl IntoResponse for ServiceError {
     }
 }
 
-/// The caller, from `Authorization: Bearer <token>`.
+/// Every API route, and the action Bantay's own policy must allow its caller
+/// (`bantay_core::AccessPolicy`); `None` for what anyone may read. A route missing here is
+/// refused to everyone, so a new route cannot slip past the policy.
+pub const API_ROUTES: &[(&str, &str, Option<Action>)] = &[
+    ("GET", "/healthz", None),
+    ("GET", "/api/v1/openapi.json", None),
+    ("POST", "/api/v1/requests", Some(Action::Request)),
+    ("GET", "/api/v1/requests", Some(Action::ViewOwn)),
+    ("GET", "/api/v1/requests/{id}", Some(Action::ViewOwn)),
+    ("POST", "/api/v1/requests/{id}/approve", Some(Action::ApproveRequest)),
+    ("POST", "/api/v1/requests/{id}/withdraw", Some(Action::Request)),
+    ("GET", "/api/v1/persons/{id}/grants", Some(Action::ViewOwn)),
+    ("POST", "/api/v1/personnel-orders", Some(Action::Realign)),
+    ("POST", "/api/v1/reviews", Some(Action::Configure)),
+    ("GET", "/api/v1/reviews/{id}", Some(Action::ViewOwn)),
+    ("POST", "/api/v1/reviews/{id}/decisions", Some(Action::ApproveRequest)),
+    ("GET", "/api/v1/notifications", Some(Action::ViewOwn)),
+    ("POST", "/api/v1/incidents", Some(Action::Work)),
+    ("GET", "/api/v1/incidents", Some(Action::ViewOwn)),
+    ("POST", "/api/v1/incidents/{id}/{step}", Some(Action::Work)),
+    ("POST", "/api/v1/passes", Some(Action::Request)),
+    ("GET", "/api/v1/passes/{id}", Some(Action::ViewOwn)),
+    ("POST", "/api/v1/passes/{id}/approve", Some(Action::ApprovePass)),
+    ("POST", "/api/v1/passes/{id}/revoke", Some(Action::ApprovePass)),
+    ("GET", "/api/v1/passes/{id}/print", Some(Action::ViewOwn)),
+    ("GET", "/api/v1/gate/{datacenter}/log", Some(Action::ViewDatacenter)),
+    ("POST", "/api/v1/gate/{datacenter}/{action}", Some(Action::GuardGate)),
+    ("GET", "/api/v1/tasks", Some(Action::ViewOwn)),
+    ("POST", "/api/v1/tasks/{id}/done", Some(Action::Work)),
+];
+
+/// Authenticates the caller of an API route and asks the policy whether their roles allow
+/// the route's action; the caller found travels on to the handler as [`Caller`].
+async fn authorize(
+    State(service): State<AppState>,
+    matched: Option<axum::extract::MatchedPath>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = matched.as_ref().map_or("", |m| m.as_str());
+    if !path.starts_with("/api/") && path != "/healthz" {
+        return next.run(request).await; // the web pages and SCIM check their own callers
+    }
+    let method = request.method().as_str();
+    let route = API_ROUTES.iter().find(|(m, p, _)| *m == method && *p == path);
+    let action = match route {
+        Some((_, _, None)) => return next.run(request).await,
+        Some((_, _, Some(action))) => *action,
+        None => {
+            return ServiceError::Forbidden(format!("{method} {path} is not open to anyone"))
+                .into_response()
+        }
+    };
+    let secret = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let checked = async {
+        let secret = secret.ok_or(ServiceError::Unauthenticated)?;
+        let actor = service.authenticate(secret.trim()).await?;
+        let roles = service.roles_of(actor.id()).await?;
+        crate::signin::require(actor.id(), &roles, action)?;
+        Ok::<_, ServiceError>(actor)
+    };
+    match checked.await {
+        Ok(actor) => {
+            request.extensions_mut().insert(Caller(actor));
+            next.run(request).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The caller [`authorize`] found.
+#[derive(Clone)]
 struct Caller(Actor);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ServiceError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        service: &AppState,
-    ) -> Result<Self, ServiceError> {
-        let secret = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ServiceError::Unauthenticated)?;
-        Ok(Caller(service.authenticate(secret.trim()).await?))
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ServiceError> {
+        parts.extensions.get::<Caller>().cloned().ok_or(ServiceError::Unauthenticated)
     }
 }
 
@@ -517,6 +585,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/gate/{datacenter}/{action}", post(gate))
         .route("/api/v1/tasks", get(tasks))
         .route("/api/v1/tasks/{id}/done", post(task_done))
+        .route_layer(axum::middleware::from_fn_with_state(service.clone(), authorize))
         .merge(crate::scim_http::routes())
         .merge(crate::web::routes())
         .layer(axum::middleware::map_response(crate::web::page_headers))

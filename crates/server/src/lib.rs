@@ -33,7 +33,7 @@ mod tail;
 mod web;
 
 pub use accounts::{FindingStep, Ingested};
-pub use api::{openapi, router};
+pub use api::{openapi, router, API_ROUTES};
 pub use bantay_ledger::pass::{check as check_pass_code, CodeCheck, PassClaims};
 pub use datacenter::{GateView, IncidentForm, IncidentView, PassForm, PassView, RosterForm};
 pub use enforce::{Reconciled, Targets};

@@ -61,20 +61,24 @@ impl Session {
 
     /// Refuses, naming the roles that could, unless this session may take `action`.
     pub fn require(&self, action: Action) -> Result<()> {
-        if self.may(action) {
-            return Ok(());
-        }
-        let who: Vec<&str> = Role::ALL
-            .into_iter()
-            .filter(|r| permits(&BTreeSet::from([*r]), action))
-            .map(Role::title)
-            .collect();
-        Err(ServiceError::Forbidden(format!(
-            "{} may not do this: it is for {}",
-            self.person,
-            if who.is_empty() { "nobody".to_owned() } else { who.join(", ") }
-        )))
+        require(&self.person, &self.roles, action)
     }
+}
+
+/// Refuses, naming the roles that could, unless `roles` allow `action`.
+pub(crate) fn require(person: &str, roles: &BTreeSet<Role>, action: Action) -> Result<()> {
+    if permits(roles, action) {
+        return Ok(());
+    }
+    let who: Vec<&str> = Role::ALL
+        .into_iter()
+        .filter(|r| permits(&BTreeSet::from([*r]), action))
+        .map(Role::title)
+        .collect();
+    Err(ServiceError::Forbidden(format!(
+        "{person} may not do this: it is for {}",
+        if who.is_empty() { "nobody".to_owned() } else { who.join(", ") }
+    )))
 }
 
 /// Whether roles allow an action; an unreadable policy allows nothing (a test reads it).

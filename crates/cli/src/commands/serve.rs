@@ -40,16 +40,21 @@ const DEMO_PASSWORD: &str = "bantay demo password";
 
 pub fn run(args: &Args, place: &Place, options: &ServiceOptions) -> anyhow::Result<ExitCode> {
     if args.demo {
-        let fresh = crate::commands::init::run(&Default::default(), place, crate::output::Output::Text);
+        let fresh =
+            crate::commands::init::run(&Default::default(), place, crate::output::Output::Text);
         match fresh {
             Ok(_) => {
                 crate::commands::import::seed_demo(place, options)?;
             }
-            Err(e) if e.downcast_ref::<bantay_store::StoreError>().is_some_and(|e| {
-                matches!(e, bantay_store::StoreError::AlreadyInitialised { .. })
-            }) =>
+            Err(e)
+                if e.downcast_ref::<bantay_store::StoreError>().is_some_and(|e| {
+                    matches!(e, bantay_store::StoreError::AlreadyInitialised { .. })
+                }) =>
             {
-                eprintln!("--demo: {} holds a ledger already; serving it as it is", place.database().location());
+                eprintln!(
+                    "--demo: {} holds a ledger already; serving it as it is",
+                    place.database().location()
+                );
             }
             Err(e) => return Err(e),
         }
@@ -160,7 +165,9 @@ async fn demo_signins(service: &Service) -> anyhow::Result<()> {
         let enrolment = service.set_password(&operator, &person, DEMO_PASSWORD, false).await?;
         let name = store.person(&person).await?.map_or_else(String::new, |p| p.name);
         match enrolment.totp_uri {
-            Some(uri) => println!("  {what:<20} {person:<10} {name}\n  {:<20} second factor: {uri}", ""),
+            Some(uri) => {
+                println!("  {what:<20} {person:<10} {name}\n  {:<20} second factor: {uri}", "")
+            }
             None => println!("  {what:<20} {person:<10} {name}"),
         }
     }

@@ -77,7 +77,8 @@ async fn the_request_journey_over_http() {
     let id = r["id"].as_str().unwrap();
     let (status, e) =
         api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&ana), None).await;
-    assert_eq!(status, 409, "self-approval: {e}");
+    assert_eq!(status, 403, "a requester approves nothing: {e}");
+    assert_eq!(e["error"], "ANA may not do this: it is for Unit head, Datacenter approver");
     let (status, e) =
         api.call("POST", &format!("/api/v1/requests/{id}/approve"), Some(&director), None).await;
     assert_eq!(status, 403, "out of turn: {e}");
@@ -164,7 +165,7 @@ async fn the_emergency_visit_over_http() {
     let id = p["id"].as_str().unwrap();
     let (status, _) =
         api.call("POST", &format!("/api/v1/passes/{id}/approve"), Some(&ben), None).await;
-    assert_eq!(status, 409, "nobody approves their own pass");
+    assert_eq!(status, 403, "only the Deputy Commissioner approves passes");
     let (status, p) =
         api.call("POST", &format!("/api/v1/passes/{id}/approve"), Some(&dc), None).await;
     assert_eq!((status, p["status"].as_str()), (200, Some("approved")), "{p}");

@@ -34,7 +34,9 @@ impl Driver {
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .expect("cannot run `chromedriver`: install Debian's chromium-driver (scripts/test does)");
+            .expect(
+                "cannot run `chromedriver`: install Debian's chromium-driver (scripts/test does)",
+            );
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
                 return Self { child, url: format!("http://127.0.0.1:{port}") };
@@ -138,7 +140,10 @@ async fn people_sign_in_and_find_their_way_in_chromium() {
     sign_in(&browser, &base, "ana@customs.example", "").await;
     assert_eq!(text_of(&browser, "h1").await, "Good day, ANA Santos");
     let privileges = text_of(&browser, "table tbody").await;
-    assert!(privileges.contains("cps-db-0") && privileges.contains("CMO 04-2019 1.3.2"), "{privileges}");
+    assert!(
+        privileges.contains("cps-db-0") && privileges.contains("CMO 04-2019 1.3.2"),
+        "{privileges}"
+    );
     screenshot(&browser, "dashboard-requester").await;
     browser.goto(&format!("{base}/findings")).await.unwrap();
     assert!(text_of(&browser, "p.refusal").await.contains("ANA may not do this"));

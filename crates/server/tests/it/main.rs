@@ -3,9 +3,10 @@
 //! SMTP server (Python's aiosmtpd) and the HTTP API on an ephemeral port.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_debug_implementations)]
 
+mod access;
 mod accounts;
-mod browser;
 mod api;
+mod browser;
 mod certify;
 mod datacenter;
 mod directory;
