@@ -4,7 +4,8 @@
 use bantay_core::Action;
 use bantay_store::{FindingRow, GrantRow};
 
-use crate::error::Result;
+use crate::error::{Result, ServiceError};
+use crate::requests::{RequestForm, RequestView};
 use crate::service::Service;
 use crate::signin::Session;
 
@@ -89,4 +90,70 @@ impl Service {
         findings.sort_by(|a, b| b.opened.cmp(&a.opened).then_with(|| a.id.cmp(&b.id)));
         Ok(findings)
     }
+}
+
+/// A person's requests page: what they asked for, and what awaits their approval.
+#[derive(Debug, Clone)]
+pub struct RequestsPage {
+    /// Requests they made or that are for them, newest first.
+    pub mine: Vec<RequestView>,
+    /// Pending requests whose next step they may approve now.
+    pub awaiting: Vec<RequestView>,
+    /// Resources on record, for the form.
+    pub resources: Vec<String>,
+}
+
+impl Service {
+    pub async fn requests_page(&self, session: &Session) -> Result<RequestsPage> {
+        session.require(Action::ViewOwn)?;
+        let all = self.requests(None).await?;
+        let me = session.person.as_str();
+        let awaiting = if session.may(Action::ApproveRequest) {
+            all.iter().filter(|r| r.status == "pending" && awaits(r, me)).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let mut mine: Vec<RequestView> =
+            all.into_iter().filter(|r| r.requester == me || r.person == me).collect();
+        mine.sort_by(|a, b| b.submitted.cmp(&a.submitted).then_with(|| b.id.cmp(&a.id)));
+        let resources = self.store.resources().await?.into_iter().map(|r| r.id).collect();
+        Ok(RequestsPage { mine, awaiting, resources })
+    }
+
+    /// One request, for someone it concerns: its requester, its holder, an approver of
+    /// one of its steps, or someone who may read everything.
+    pub async fn request_for(&self, session: &Session, id: &str) -> Result<RequestView> {
+        session.require(Action::ViewOwn)?;
+        let view = self.view(id).await?;
+        let me = session.person.as_str();
+        let concerned = view.requester == me
+            || view.person == me
+            || view
+                .steps
+                .iter()
+                .any(|s| s.approver.as_deref() == Some(me) || s.eligible.iter().any(|e| e == me));
+        if !concerned && !session.may(Action::ReadAll) {
+            return Err(ServiceError::Forbidden(format!(
+                "{me} may not see {id}: it is neither theirs nor awaiting their approval"
+            )));
+        }
+        Ok(view)
+    }
+
+    /// Submits a request in a session (see [`Service::submit`]).
+    pub async fn submit_as(&self, session: &Session, form: &RequestForm) -> Result<RequestView> {
+        session.require(Action::Request)?;
+        self.submit(&session.actor(), form).await
+    }
+
+    /// Approves the next step of a request in a session (see [`Service::approve`]).
+    pub async fn approve_as(&self, session: &Session, id: &str) -> Result<RequestView> {
+        session.require(Action::ApproveRequest)?;
+        self.approve(&session.actor(), id).await
+    }
+}
+
+/// Whether `person` may approve the step a request awaits.
+pub fn awaits(request: &RequestView, person: &str) -> bool {
+    request.steps.iter().any(|s| s.approver.is_none() && s.eligible.iter().any(|e| e == person))
 }

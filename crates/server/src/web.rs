@@ -11,7 +11,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -22,7 +22,8 @@ use bantay_core::Timestamp;
 use maud::{html, Markup, DOCTYPE};
 
 use crate::error::ServiceError;
-use crate::overview::Dashboard;
+use crate::overview::{awaits, Dashboard};
+use crate::requests::{RequestForm, RequestView};
 use crate::service::Service;
 use crate::signin::{Session, SignInForm};
 
@@ -40,6 +41,9 @@ pub fn routes() -> Router<AppState> {
         .route("/signin", get(signin_page).post(signin))
         .route("/signout", post(signout))
         .route("/findings", get(findings))
+        .route("/requests", get(requests_page).post(submit_request))
+        .route("/requests/{id}", get(request_page))
+        .route("/requests/{id}/approve", post(approve_request))
         .route("/static/bantay.css", get(stylesheet))
 }
 
@@ -107,7 +111,7 @@ impl IntoResponse for PageError {
                     tracing::error!(error = %e, "page failed");
                 }
                 let body = layout(
-                    "Not allowed",
+                    status.canonical_reason().unwrap_or("Error"),
                     None,
                     html! {
                         h1 { (status.canonical_reason().unwrap_or("Error")) }
@@ -148,6 +152,7 @@ fn layout(title: &str, session: Option<&Session>, body: Markup) -> (HeaderMap, S
                     @if let Some(s) = session {
                         nav {
                             a href="/" { "Dashboard" }
+                            a href="/requests" { "Requests" }
                             @if s.may(bantay_core::Action::ViewFindings) { a href="/findings" { "Findings" } }
                         }
                         form.signout method="post" action="/signout" {
@@ -377,6 +382,162 @@ async fn findings(
         }
     };
     Ok(layout("Findings", Some(&visitor.session), body))
+}
+
+// ---- requests and approvals ----
+
+/// The request form as a browser posts it.
+#[derive(serde::Deserialize)]
+struct RequestPost {
+    #[serde(default)]
+    csrf: String,
+    resource: String,
+    clause: String,
+    kind: String,
+    #[serde(default)]
+    valid_from: String,
+    valid_until: String,
+}
+
+fn request_rows(requests: &[RequestView]) -> Markup {
+    html! {
+        table.requests {
+            thead { tr { th { "Request" } th { "For" } th { "Resource" } th { "Clause" } th { "Status" } th { "Until" } } }
+            tbody {
+                @for r in requests {
+                    tr {
+                        td { a href={ "/requests/" (r.id) } { (r.id) } }
+                        td { (r.person) }
+                        td { (r.resource) }
+                        td { (r.clause) }
+                        td class={ "status " (r.status) } { (r.status) }
+                        td { (r.valid_until) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn requests_page(
+    State(service): State<AppState>,
+    visitor: Visitor,
+) -> Result<impl IntoResponse, PageError> {
+    let page = service.requests_page(&visitor.session).await?;
+    let session = &visitor.session;
+    let body = html! {
+        h1 { "Requests" }
+        @if !page.awaiting.is_empty() {
+            section.awaiting {
+                h2 { "Awaiting your approval" }
+                (request_rows(&page.awaiting))
+            }
+        }
+        @if session.may(bantay_core::Action::Request) {
+            section {
+                h2 { "Ask for privileged access" }
+                p { "Cite the duty of your unit that needs it (CMO 04-2019); the order's rules decide at once, then the heads of your units approve in turn." }
+                form.ask method="post" action="/requests" {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    label for="resource" { "Resource" }
+                    input #resource name="resource" list="resources" required;
+                    datalist #resources { @for r in &page.resources { option value=(r) {} } }
+                    label for="clause" { "Duty clause" }
+                    input #clause name="clause" placeholder="e.g. 1.2.4" required;
+                    label for="kind" { "Kind" }
+                    select #kind name="kind" {
+                        option value="standing" { "Standing (days)" }
+                        option value="just_in_time" { "Just in time (hours)" }
+                    }
+                    label for="valid_until" { "Until" }
+                    input #valid_until name="valid_until" placeholder="2026-12-31" required;
+                    button type="submit" { "Ask" }
+                }
+            }
+        }
+        section {
+            h2 { "Your requests" }
+            @if page.mine.is_empty() { p { "None yet." } } @else { (request_rows(&page.mine)) }
+        }
+    };
+    Ok(layout("Requests", Some(session), body))
+}
+
+async fn submit_request(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<RequestPost>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor, &form.csrf)?;
+    let request = RequestForm {
+        person: None,
+        resource: form.resource.trim().to_owned(),
+        clause: form.clause.trim().to_owned(),
+        kind: form.kind,
+        valid_from: Some(form.valid_from.trim().to_owned()).filter(|v| !v.is_empty()),
+        valid_until: form.valid_until.trim().to_owned(),
+    };
+    let view = service.submit_as(&visitor.session, &request).await?;
+    Ok(Redirect::to(&format!("/requests/{}", view.id)).into_response())
+}
+
+async fn request_page(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, PageError> {
+    let r = service.request_for(&visitor.session, &id).await?;
+    let session = &visitor.session;
+    let body = html! {
+        h1 { "Request " (r.id) }
+        p.summary {
+            span class={ "status " (r.status) } { (r.status) } " · "
+            (r.person) " on " (r.resource) " under CMO 04-2019 " (r.clause)
+            " · " (r.kind) " from " (r.valid_from) " until " (r.valid_until)
+        }
+        @if let Some(grant) = &r.grant { p.granted { "Granted: " (grant) } }
+        section {
+            h2 { "The order's decision, clause by clause" }
+            ul.reasons {
+                @for reason in &r.reasons {
+                    li class=(reason.effect) { strong { (reason.clause) } " " (reason.effect) ": " (reason.message) }
+                }
+            }
+        }
+        section {
+            h2 { "Approvals" }
+            ol.steps {
+                @for step in &r.steps {
+                    li {
+                        "Head of " (step.unit) ": "
+                        @if let Some(approver) = &step.approver {
+                            "approved by " (approver) " at " (step.time.as_deref().unwrap_or(""))
+                        } @else if !step.eligible.is_empty() {
+                            "awaiting " (step.eligible.join(", "))
+                        } @else { "to come" }
+                    }
+                }
+            }
+            @if r.status == "pending" && awaits(&r, &session.person) && session.may(bantay_core::Action::ApproveRequest) {
+                form.approve method="post" action={ "/requests/" (r.id) "/approve" } {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    button type="submit" { "Approve this step" }
+                }
+            }
+        }
+    };
+    Ok(layout(&format!("Request {}", r.id), Some(session), body))
+}
+
+async fn approve_request(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor, &form.csrf)?;
+    let view = service.approve_as(&visitor.session, &id).await?;
+    Ok(Redirect::to(&format!("/requests/{}", view.id)).into_response())
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -14,7 +14,8 @@ use crate::Backend;
 const GOOD: &str = "a long passphrase for tests";
 
 /// The web pages and the action each asks for.
-const PAGES: &[(&str, Action)] = &[("/", Action::ViewOwn), ("/findings", Action::ViewFindings)];
+const PAGES: &[(&str, Action)] =
+    &[("/", Action::ViewOwn), ("/findings", Action::ViewFindings), ("/requests", Action::ViewOwn)];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_refuses_exactly_the_roles_the_policy_refuses() {

@@ -98,6 +98,11 @@ async fn sign_in(browser: &Client, base: &str, login: &str, code: &str) {
     browser.find(Locator::Css("section.signin button")).await.unwrap().click().await.unwrap();
 }
 
+async fn sign_out(browser: &Client) {
+    browser.find(Locator::Css("form.signout button")).await.unwrap().click().await.unwrap();
+    assert_eq!(text_of(browser, "h1").await, "Sign in to Bantay");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_sign_in_and_find_their_way_in_chromium() {
     let w = World::bureau(Backend::Sqlite).await;
@@ -113,8 +118,12 @@ async fn people_sign_in_and_find_their_way_in_chromium() {
     )])
     .await;
     w.service.set_password(&w.operator(), "ANA", GOOD, false).await.unwrap();
-    let dc = w.service.set_password(&w.operator(), "DC", GOOD, false).await.unwrap();
-    let totp = TOTP::from_url(dc.totp_uri.unwrap()).unwrap();
+    let mut totp = std::collections::HashMap::new();
+    for head in ["DC", "CHIEF-SMD", "DIR-TMS"] {
+        let enrolment = w.service.set_password(&w.operator(), head, GOOD, false).await.unwrap();
+        totp.insert(head, TOTP::from_url(enrolment.totp_uri.unwrap()).unwrap());
+    }
+    let code = |head: &str| totp[head].generate(w.now() as u64);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     // `localhost`, not the address: browsers keep `Secure` cookies on plain HTTP there only.
@@ -147,12 +156,47 @@ async fn people_sign_in_and_find_their_way_in_chromium() {
     screenshot(&browser, "dashboard-requester").await;
     browser.goto(&format!("{base}/findings")).await.unwrap();
     assert!(text_of(&browser, "p.refusal").await.contains("ANA may not do this"));
+
+    // She asks for access; the order's rules decide at once, and her chain of heads is next.
     browser.goto(&format!("{base}/")).await.unwrap();
-    browser.find(Locator::Css("form.signout button")).await.unwrap().click().await.unwrap();
-    assert_eq!(text_of(&browser, "h1").await, "Sign in to Bantay");
+    browser.find(Locator::LinkText("Requests")).await.unwrap().click().await.unwrap();
+    for (field, value) in
+        [("resource", "comms-os-0"), ("clause", "1.2.4"), ("valid_until", "2026-12-01")]
+    {
+        browser.find(Locator::Id(field)).await.unwrap().send_keys(value).await.unwrap();
+    }
+    screenshot(&browser, "request-form").await;
+    browser.find(Locator::Css("form.ask button")).await.unwrap().click().await.unwrap();
+    let heading = text_of(&browser, "h1").await;
+    assert!(heading.starts_with("Request R-"), "{heading}: {}", browser.source().await.unwrap());
+    assert_eq!(text_of(&browser, "p.summary span.status").await, "pending");
+    let request =
+        browser.current_url().await.unwrap().path().rsplit('/').next().unwrap().to_owned();
+    assert!(text_of(&browser, "ol.steps").await.contains("awaiting CHIEF-SMD"));
+    sign_out(&browser).await;
+
+    // Each head in turn finds it awaiting them and approves; the second approval grants it.
+    for head in ["CHIEF-SMD", "DIR-TMS"] {
+        sign_in(&browser, &base, head, &code(head)).await;
+        browser.find(Locator::LinkText("Requests")).await.unwrap().click().await.unwrap();
+        let awaiting = text_of(&browser, "section.awaiting").await;
+        assert!(awaiting.contains(&request), "{head}: {awaiting}");
+        browser.find(Locator::LinkText(&request)).await.unwrap().click().await.unwrap();
+        browser.find(Locator::Css("form.approve button")).await.unwrap().click().await.unwrap();
+        assert!(text_of(&browser, "ol.steps").await.contains(&format!("approved by {head}")));
+        sign_out(&browser).await;
+    }
+    sign_in(&browser, &base, "ana@customs.example", "").await;
+    browser.goto(&format!("{base}/requests/{request}")).await.unwrap();
+    assert_eq!(text_of(&browser, "p.summary span.status").await, "approved");
+    assert!(text_of(&browser, "p.granted").await.starts_with("Granted: G-"));
+    screenshot(&browser, "request-approved").await;
+    browser.goto(&format!("{base}/")).await.unwrap();
+    assert!(text_of(&browser, "table tbody").await.contains("comms-os-0"));
+    sign_out(&browser).await;
 
     // The Deputy Commissioner signs in with the second factor and sees each rule's standing.
-    sign_in(&browser, &base, "DC", &totp.generate(w.now() as u64)).await;
+    sign_in(&browser, &base, "DC", &code("DC")).await;
     assert_eq!(text_of(&browser, "h1").await, "Good day, DC Santos");
     let breach = text_of(&browser, "li.rule.breach").await;
     assert!(breach.contains("4.5") && breach.contains("1 open"), "{breach}");
