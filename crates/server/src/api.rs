@@ -54,6 +54,7 @@ impl IntoResponse for ServiceError {
 /// refused to everyone, so a new route cannot slip past the policy.
 pub const API_ROUTES: &[(&str, &str, Option<Action>)] = &[
     ("GET", "/healthz", None),
+    ("GET", "/metrics", None),
     ("GET", "/api/v1/openapi.json", None),
     ("POST", "/api/v1/requests", Some(Action::Request)),
     ("GET", "/api/v1/requests", Some(Action::ViewOwn)),
@@ -89,7 +90,7 @@ async fn authorize(
     next: axum::middleware::Next,
 ) -> Response {
     let path = matched.as_ref().map_or("", |m| m.as_str());
-    if !path.starts_with("/api/") && path != "/healthz" {
+    if !path.starts_with("/api/") && path != "/healthz" && path != "/metrics" {
         return next.run(request).await; // the web pages and SCIM check their own callers
     }
     let method = request.method().as_str();
@@ -563,6 +564,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/requests", post(submit).get(list_requests))
         .route("/api/v1/requests/{id}", get(show_request))
@@ -589,5 +591,6 @@ pub fn router(service: Arc<Service>) -> Router {
         .merge(crate::scim_http::routes())
         .merge(crate::web::routes())
         .layer(axum::middleware::map_response(crate::web::page_headers))
+        .route_layer(axum::middleware::from_fn_with_state(service.clone(), crate::metrics::count))
         .with_state(service)
 }

@@ -18,6 +18,7 @@ mod error;
 mod grants;
 mod held;
 mod import;
+mod metrics;
 mod notify;
 mod overview;
 mod report;

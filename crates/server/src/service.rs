@@ -51,6 +51,8 @@ pub struct Service {
     decide_lock: tokio::sync::Mutex<()>,
     /// Failed sign-ins and used TOTP steps (see `signin`).
     pub(crate) attempts: std::sync::Mutex<crate::signin::Attempts>,
+    /// What `/metrics` reports.
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for Service {
@@ -71,6 +73,7 @@ impl Service {
             targets,
             decide_lock: tokio::sync::Mutex::new(()),
             attempts: Default::default(),
+            metrics: Default::default(),
         }
     }
 

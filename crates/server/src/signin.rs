@@ -332,6 +332,7 @@ impl Service {
                 .max();
             if let Some(until) = locked {
                 tracing::warn!(login = %login, address, "sign-in refused: too many failures");
+                self.metrics.signins_locked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 return Err(ServiceError::TooManyAttempts(format!(
                     "too many failed sign-ins; try again after {}",
                     bantay_core::Timestamp::from_unix_seconds(until)
@@ -343,6 +344,7 @@ impl Service {
                 attempts.fail(&[&name_key, &address_key], now);
             }
             tracing::info!(login = %login, address, "sign-in refused");
+            self.metrics.signins_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             ServiceError::SignInRefused(message.to_owned())
         };
         let person = self.person_by_login(&login).await?;
@@ -400,6 +402,7 @@ impl Service {
             attempts.failures.remove(&name_key);
         }
         tracing::info!(person = %person, session = %reference, "signed in");
+        self.metrics.signins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(SignedIn { secret, person, reference, expires })
     }
 

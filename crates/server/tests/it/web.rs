@@ -226,6 +226,19 @@ on_both_backends! {
         w.advance(15 * 60);
         let later = b.sign_in("CARL", GOOD, "").await;
         assert_eq!(later.location.as_deref(), Some("/"), "{}", later.text);
+
+        // Prometheus sees the same: five refused, one locked out, one in; by route.
+        let metrics = b.get("/metrics", None).await.text;
+        for line in [
+            "bantay_signins_total{outcome=\"refused\"} 5",
+            "bantay_signins_total{outcome=\"locked\"} 1",
+            "bantay_signins_total{outcome=\"succeeded\"} 1",
+            "bantay_http_responses_total{route=\"/signin\",class=\"4xx\"} 6",
+            "bantay_http_responses_total{route=\"/signin\",class=\"3xx\"} 1",
+        ] {
+            assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+        }
+        assert!(metrics.contains("bantay_ledger_events "), "{metrics}");
     }
 
     async fn an_auditor_reads_the_findings_with_their_evidence(backend) {
