@@ -59,17 +59,22 @@ pub(crate) async fn metrics(State(service): State<Arc<Service>>) -> Response {
     if let Ok(responses) = m.responses.lock() {
         for ((route, class), n) in responses.iter() {
             let route = route.replace('\\', "\\\\").replace('"', "\\\"");
-            let _ = writeln!(text, "bantay_http_responses_total{{route=\"{route}\",class=\"{class}\"}} {n}");
+            let _ = writeln!(
+                text,
+                "bantay_http_responses_total{{route=\"{route}\",class=\"{class}\"}} {n}"
+            );
         }
     }
     text.push_str("# HELP bantay_signins_total Sign-ins to the web pages by outcome.\n");
     text.push_str("# TYPE bantay_signins_total counter\n");
-    for (outcome, n) in [
-        ("succeeded", &m.signins),
-        ("refused", &m.signins_refused),
-        ("locked", &m.signins_locked),
-    ] {
-        let _ = writeln!(text, "bantay_signins_total{{outcome=\"{outcome}\"}} {}", n.load(Ordering::Relaxed));
+    for (outcome, n) in
+        [("succeeded", &m.signins), ("refused", &m.signins_refused), ("locked", &m.signins_locked)]
+    {
+        let _ = writeln!(
+            text,
+            "bantay_signins_total{{outcome=\"{outcome}\"}} {}",
+            n.load(Ordering::Relaxed)
+        );
     }
     text.push_str("# HELP bantay_ledger_events Events in the ledger.\n");
     text.push_str("# TYPE bantay_ledger_events gauge\n");

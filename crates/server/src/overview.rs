@@ -2,8 +2,9 @@
 //! role against Bantay's own policy and reads what that role may see.
 
 use bantay_core::Action;
-use bantay_store::{FindingRow, GrantRow};
+use bantay_store::{FindingRow, GrantRow, GuardLogRow, VisitRow};
 
+use crate::datacenter::GateView;
 use crate::error::{Result, ServiceError};
 use crate::requests::{RequestForm, RequestView};
 use crate::service::Service;
@@ -156,4 +157,51 @@ impl Service {
 /// Whether `person` may approve the step a request awaits.
 pub fn awaits(request: &RequestView, person: &str) -> bool {
     request.steps.iter().any(|s| s.approver.is_none() && s.eligible.iter().any(|e| e == person))
+}
+
+/// The guard station and the datacenter board: who is inside now and the logbook.
+#[derive(Debug, Clone)]
+pub struct GateBoard {
+    pub datacenter: String,
+    pub name: String,
+    /// Visits under way, with the person's name.
+    pub inside: Vec<(VisitRow, String)>,
+    /// The latest lines of the guard's logbook, newest first.
+    pub log: Vec<GuardLogRow>,
+}
+
+impl Service {
+    pub async fn gate_board(&self, session: &Session, datacenter: &str) -> Result<GateBoard> {
+        session.require(Action::ViewDatacenter)?;
+        let dc =
+            self.pack.catalog.datacenters.iter().find(|d| d.id == datacenter).ok_or_else(|| {
+                ServiceError::NotFound { what: "datacenter", id: datacenter.to_owned() }
+            })?;
+        let now = self.now().unix_seconds();
+        let mut inside = Vec::new();
+        for visit in self.store.inside_at(datacenter, now).await? {
+            let name = self.store.person(&visit.person).await?.map_or_else(String::new, |p| p.name);
+            inside.push((visit, name));
+        }
+        let log = self.logbook(datacenter, 20).await?;
+        Ok(GateBoard { datacenter: dc.id.clone(), name: dc.name.clone(), inside, log })
+    }
+
+    /// A guard's scan at the door, in a session: `enter` or `exit` (see
+    /// [`Service::gate_enter`]).
+    pub async fn scan_as(
+        &self,
+        session: &Session,
+        datacenter: &str,
+        action: &str,
+        code: &str,
+    ) -> Result<GateView> {
+        session.require(Action::GuardGate)?;
+        let guard = session.actor();
+        match action {
+            "enter" => self.gate_enter(&guard, datacenter, code).await,
+            "exit" => self.gate_exit(&guard, datacenter, code).await,
+            other => Err(ServiceError::bad("action", format!("`{other}` is not enter or exit"))),
+        }
+    }
 }

@@ -44,6 +44,8 @@ pub fn routes() -> Router<AppState> {
         .route("/requests", get(requests_page).post(submit_request))
         .route("/requests/{id}", get(request_page))
         .route("/requests/{id}/approve", post(approve_request))
+        .route("/gate", get(gate_index))
+        .route("/gate/{datacenter}", get(gate_page).post(gate_scan))
         .route("/static/bantay.css", get(stylesheet))
 }
 
@@ -154,6 +156,7 @@ fn layout(title: &str, session: Option<&Session>, body: Markup) -> (HeaderMap, S
                             a href="/" { "Dashboard" }
                             a href="/requests" { "Requests" }
                             @if s.may(bantay_core::Action::ViewFindings) { a href="/findings" { "Findings" } }
+                            @if s.may(bantay_core::Action::ViewDatacenter) { a href="/gate" { "Datacenters" } }
                         }
                         form.signout method="post" action="/signout" {
                             span.who { (s.name) " (" (s.person) ")" }
@@ -538,6 +541,112 @@ async fn approve_request(
     check_csrf(&visitor, &form.csrf)?;
     let view = service.approve_as(&visitor.session, &id).await?;
     Ok(Redirect::to(&format!("/requests/{}", view.id)).into_response())
+}
+
+// ---- the guard station (4.3, 4.4) ----
+
+/// A scan at the door: the code the scanner typed, and which button (or Enter: entry).
+#[derive(serde::Deserialize)]
+struct ScanPost {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default = "entry")]
+    action: String,
+}
+
+fn entry() -> String {
+    "enter".to_owned()
+}
+
+fn gate_view(
+    session: &Session,
+    board: &crate::overview::GateBoard,
+    result: Option<&crate::datacenter::GateView>,
+) -> Markup {
+    let guard = session.may(bantay_core::Action::GuardGate);
+    html! {
+        h1 { "Guard station · " (board.name) }
+        @if let Some(r) = result {
+            @let ok = r.logged.as_deref().is_some_and(|l| l == "entry" || l == "exit");
+            section class={ "verdict " (if ok { "allow" } else { "refuse" }) } role="status" {
+                p.big {
+                    @if ok { "✓ " (r.logged.as_deref().unwrap_or("")) " logged" } @else { "✗ refused: " (r.verdict) }
+                }
+                @if let Some(name) = &r.name { p { (name) " (" (r.person.as_deref().unwrap_or("")) ")" } }
+                @if let (Some(from), Some(until)) = (&r.from, &r.until) { p { "Pass " (r.pass.as_deref().unwrap_or("")) " valid " (from) " to " (until) } }
+            }
+        }
+        @if guard {
+            form.scan method="post" action={ "/gate/" (board.datacenter) } autocomplete="off" {
+                input type="hidden" name="csrf" value=(session.csrf);
+                label for="code" { "Scan or type the pass code" }
+                input #code name="code" autofocus required;
+                div.buttons {
+                    button type="submit" name="action" value="enter" { "Entry" }
+                    button.exit type="submit" name="action" value="exit" { "Exit" }
+                }
+            }
+        }
+        section {
+            h2 { "Inside now (" (board.inside.len()) ")" }
+            @if board.inside.is_empty() { p { "Nobody: the datacenter is closed (4.3)." } }
+            @else {
+                ul.inside { @for (v, name) in &board.inside { li { (name) " (" (v.person) ") since " (when(v.entered)) } } }
+            }
+        }
+        section {
+            h2 { "Logbook" }
+            table.logbook {
+                thead { tr { th { "Time" } th { "Guard" } th { "Action" } th { "Person" } th { "Verdict" } } }
+                tbody {
+                    @for l in &board.log {
+                        tr { td { (when(l.time)) } td { (l.guard) } td { (l.action) } td { (l.person.as_deref().unwrap_or("")) } td { (l.verdict) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn gate_index(
+    State(service): State<AppState>,
+    visitor: Visitor,
+) -> Result<impl IntoResponse, PageError> {
+    visitor.session.require(bantay_core::Action::ViewDatacenter)?;
+    let body = html! {
+        h1 { "Datacenters" }
+        ul.datacenters {
+            @for dc in &service.pack().catalog.datacenters {
+                li { a href={ "/gate/" (dc.id) } { (dc.name) } " (" (dc.port) ")" }
+            }
+        }
+    };
+    Ok(layout("Datacenters", Some(&visitor.session), body))
+}
+
+async fn gate_page(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    Path(datacenter): Path<String>,
+) -> Result<impl IntoResponse, PageError> {
+    let board = service.gate_board(&visitor.session, &datacenter).await?;
+    Ok(layout("Guard station", Some(&visitor.session), gate_view(&visitor.session, &board, None)))
+}
+
+/// Logs the scan and shows the verdict above a fresh, focused field for the next one.
+async fn gate_scan(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    Path(datacenter): Path<String>,
+    Form(form): Form<ScanPost>,
+) -> Result<impl IntoResponse, PageError> {
+    check_csrf(&visitor, &form.csrf)?;
+    let session = &visitor.session;
+    let result = service.scan_as(session, &datacenter, &form.action, form.code.trim()).await?;
+    let board = service.gate_board(session, &datacenter).await?;
+    Ok(layout("Guard station", Some(session), gate_view(session, &board, Some(&result))))
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -14,8 +14,13 @@ use crate::Backend;
 const GOOD: &str = "a long passphrase for tests";
 
 /// The web pages and the action each asks for.
-const PAGES: &[(&str, Action)] =
-    &[("/", Action::ViewOwn), ("/findings", Action::ViewFindings), ("/requests", Action::ViewOwn)];
+const PAGES: &[(&str, Action)] = &[
+    ("/", Action::ViewOwn),
+    ("/findings", Action::ViewFindings),
+    ("/requests", Action::ViewOwn),
+    ("/gate", Action::ViewDatacenter),
+    ("/gate/DC-MAIN", Action::ViewDatacenter),
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_refuses_exactly_the_roles_the_policy_refuses() {

@@ -84,8 +84,23 @@ async fn screenshot(browser: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
-async fn text_of(browser: &Client, css: &str) -> String {
-    browser.wait().for_element(Locator::Css(css)).await.unwrap().text().await.unwrap()
+/// The text of the first element matching `css` once it contains `needle`: a click that
+/// submits a form returns before the next page is there, so this waits (up to 10 s) for
+/// the page the assertion is about rather than reading the one being left.
+async fn see(browser: &Client, css: &str, needle: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..200 {
+        if let Ok(element) = browser.find(Locator::Css(css)).await {
+            if let Ok(text) = element.text().await {
+                if text.contains(needle) {
+                    return text;
+                }
+                last = text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("`{css}` never showed `{needle}`; last seen: `{last}`");
 }
 
 async fn sign_in(browser: &Client, base: &str, login: &str, code: &str) {
@@ -100,7 +115,7 @@ async fn sign_in(browser: &Client, base: &str, login: &str, code: &str) {
 
 async fn sign_out(browser: &Client) {
     browser.find(Locator::Css("form.signout button")).await.unwrap().click().await.unwrap();
-    assert_eq!(text_of(browser, "h1").await, "Sign in to Bantay");
+    see(browser, "h1", "Sign in to Bantay").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,26 +151,26 @@ async fn people_sign_in_and_find_their_way_in_chromium() {
 
     // Anyone who is not signed in lands on the sign-in page.
     browser.goto(&format!("{base}/")).await.unwrap();
-    assert_eq!(text_of(&browser, "h1").await, "Sign in to Bantay");
+    see(&browser, "h1", "Sign in to Bantay").await;
     screenshot(&browser, "signin").await;
 
     // A wrong password is refused on the page, with the name kept in the field.
     browser.find(Locator::Id("login")).await.unwrap().send_keys("ANA").await.unwrap();
     browser.find(Locator::Id("password")).await.unwrap().send_keys("not it at all").await.unwrap();
     browser.find(Locator::Css("section.signin button")).await.unwrap().click().await.unwrap();
-    assert_eq!(text_of(&browser, "p.refusal").await, "wrong sign-in name or password");
+    see(&browser, "p.refusal", "wrong sign-in name or password").await;
 
     // The requester sees their privileges and the clause behind each.
     sign_in(&browser, &base, "ana@customs.example", "").await;
-    assert_eq!(text_of(&browser, "h1").await, "Good day, ANA Santos");
-    let privileges = text_of(&browser, "table tbody").await;
+    see(&browser, "h1", "Good day, ANA Santos").await;
+    let privileges = see(&browser, "table tbody", "cps-db-0").await;
     assert!(
         privileges.contains("cps-db-0") && privileges.contains("CMO 04-2019 1.3.2"),
         "{privileges}"
     );
     screenshot(&browser, "dashboard-requester").await;
     browser.goto(&format!("{base}/findings")).await.unwrap();
-    assert!(text_of(&browser, "p.refusal").await.contains("ANA may not do this"));
+    see(&browser, "p.refusal", "ANA may not do this").await;
 
     // She asks for access; the order's rules decide at once, and her chain of heads is next.
     browser.goto(&format!("{base}/")).await.unwrap();
@@ -167,44 +182,99 @@ async fn people_sign_in_and_find_their_way_in_chromium() {
     }
     screenshot(&browser, "request-form").await;
     browser.find(Locator::Css("form.ask button")).await.unwrap().click().await.unwrap();
-    let heading = text_of(&browser, "h1").await;
-    assert!(heading.starts_with("Request R-"), "{heading}: {}", browser.source().await.unwrap());
-    assert_eq!(text_of(&browser, "p.summary span.status").await, "pending");
+    see(&browser, "h1", "Request R-").await;
+    see(&browser, "p.summary span.status", "pending").await;
     let request =
         browser.current_url().await.unwrap().path().rsplit('/').next().unwrap().to_owned();
-    assert!(text_of(&browser, "ol.steps").await.contains("awaiting CHIEF-SMD"));
+    see(&browser, "ol.steps", "awaiting CHIEF-SMD").await;
     sign_out(&browser).await;
 
     // Each head in turn finds it awaiting them and approves; the second approval grants it.
     for head in ["CHIEF-SMD", "DIR-TMS"] {
         sign_in(&browser, &base, head, &code(head)).await;
         browser.find(Locator::LinkText("Requests")).await.unwrap().click().await.unwrap();
-        let awaiting = text_of(&browser, "section.awaiting").await;
-        assert!(awaiting.contains(&request), "{head}: {awaiting}");
+        see(&browser, "section.awaiting", &request).await;
         browser.find(Locator::LinkText(&request)).await.unwrap().click().await.unwrap();
         browser.find(Locator::Css("form.approve button")).await.unwrap().click().await.unwrap();
-        assert!(text_of(&browser, "ol.steps").await.contains(&format!("approved by {head}")));
+        see(&browser, "ol.steps", &format!("approved by {head}")).await;
         sign_out(&browser).await;
     }
     sign_in(&browser, &base, "ana@customs.example", "").await;
     browser.goto(&format!("{base}/requests/{request}")).await.unwrap();
-    assert_eq!(text_of(&browser, "p.summary span.status").await, "approved");
-    assert!(text_of(&browser, "p.granted").await.starts_with("Granted: G-"));
+    see(&browser, "p.summary span.status", "approved").await;
+    see(&browser, "p.granted", "Granted: G-").await;
     screenshot(&browser, "request-approved").await;
     browser.goto(&format!("{base}/")).await.unwrap();
-    assert!(text_of(&browser, "table tbody").await.contains("comms-os-0"));
+    see(&browser, "table tbody", "comms-os-0").await;
     sign_out(&browser).await;
 
     // The Deputy Commissioner signs in with the second factor and sees each rule's standing.
     sign_in(&browser, &base, "DC", &code("DC")).await;
-    assert_eq!(text_of(&browser, "h1").await, "Good day, DC Santos");
-    let breach = text_of(&browser, "li.rule.breach").await;
+    see(&browser, "h1", "Good day, DC Santos").await;
+    let breach = see(&browser, "li.rule.breach", "4.5").await;
     assert!(breach.contains("4.5") && breach.contains("1 open"), "{breach}");
     screenshot(&browser, "dashboard-approver").await;
     browser.find(Locator::LinkText("Findings")).await.unwrap().click().await.unwrap();
-    let row = text_of(&browser, "table.findings tbody tr").await;
+    let row = see(&browser, "table.findings tbody tr", "F-1").await;
     assert!(row.contains("F-1") && row.contains("oracle@cps-db1"), "{row}");
     screenshot(&browser, "findings").await;
 
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guard_scans_a_pass_in_and_out_at_the_station_in_chromium() {
+    let (w, incident) = crate::datacenter::datacenter_world(Backend::Sqlite).await;
+    let form = bantay_server::PassForm {
+        person: None,
+        datacenter: "DC-MAIN".into(),
+        incident,
+        reason: "replace a disk".into(),
+        from: Some("2026-12-01T09:00".into()),
+        until: "2026-12-01T10:00".into(),
+    };
+    let pass = w.service.request_pass(&bantay_server::Actor::person("BEN"), &form).await.unwrap();
+    let approved =
+        w.service.approve_pass(&bantay_server::Actor::person("DC"), &pass.id).await.unwrap();
+    let code = approved.code.unwrap();
+    w.set("2026-12-01T09:05");
+    w.service.set_password(&w.operator(), "GUARD-1", GOOD, false).await.unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let app = router(w.service.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+
+    sign_in(&browser, &base, "GUARD-1", "").await;
+    browser.find(Locator::LinkText("Datacenters")).await.unwrap().click().await.unwrap();
+    browser.find(Locator::Css("a[href=\"/gate/DC-MAIN\"]")).await.unwrap().click().await.unwrap();
+    see(&browser, "h1", "Guard station").await;
+    see(&browser, "main", "Nobody: the datacenter is closed (4.3).").await;
+
+    // The scanner types the code into the focused field and presses Enter: an entry.
+    let field = browser.active_element().await.unwrap();
+    assert_eq!(
+        field.attr("id").await.unwrap().as_deref(),
+        Some("code"),
+        "the code field has focus"
+    );
+    field.send_keys(&format!("{code}\n")).await.unwrap();
+    see(&browser, "section.verdict.allow p.big", "✓ entry logged").await;
+    see(&browser, "ul.inside", "BEN Santos (BEN)").await;
+    screenshot(&browser, "guard-station").await;
+
+    // The same pass again is refused: BEN is inside already.
+    let field = browser.active_element().await.unwrap();
+    field.send_keys(&format!("{code}\n")).await.unwrap();
+    see(&browser, "section.verdict.refuse p.big", "✗ refused").await;
+
+    // On the way out, the Exit button.
+    browser.find(Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    browser.find(Locator::Css("button.exit")).await.unwrap().click().await.unwrap();
+    see(&browser, "section.verdict.allow p.big", "✓ exit logged").await;
+    let log = see(&browser, "table.logbook tbody", "exit").await;
+    assert_eq!(log.lines().count(), 3, "{log}");
     browser.close().await.unwrap();
 }
