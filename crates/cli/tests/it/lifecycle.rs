@@ -209,7 +209,10 @@ fn serve_answers_with_the_api_and_its_openapi_document() {
         .unwrap();
     let mut banner = String::new();
     BufReader::new(child.stderr.take().unwrap()).read_line(&mut banner).unwrap();
-    assert!(banner.contains(&format!("http://127.0.0.1:{port}/api/v1")), "{banner}");
+    assert!(
+        banner.contains(&format!("at http://127.0.0.1:{port} (the API at /api/v1")),
+        "{banner}"
+    );
     let get = |path: &str| {
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         std::io::Write::write_all(
