@@ -26,8 +26,12 @@ use crate::service::{new_id, Actor, Service};
 
 /// How long a session lasts, whatever is done in it (a working day and a half).
 pub const SESSION_SECONDS: i64 = 12 * 3600;
-/// Failed sign-ins for one name, or from one address, before further tries wait.
+/// Failed sign-ins for one name before further tries for it wait.
 pub const MAX_FAILURES: usize = 5;
+/// Failed sign-ins from one address before further tries from it wait: higher, because
+/// behind a reverse proxy or a NAT everyone may come from one address, and five typos
+/// there must not lock the whole Bureau out.
+pub const MAX_FAILURES_PER_ADDRESS: usize = 50;
 /// The window those failures are counted in, and how long a locked name waits.
 pub const FAILURE_WINDOW: i64 = 15 * 60;
 /// Shortest password accepted.
@@ -130,10 +134,10 @@ impl Attempts {
         times
     }
 
-    /// When `key` may try again, if it may not now.
-    fn locked_until(&mut self, key: &str, now: i64) -> Option<i64> {
+    /// When `key` may try again after `max` failures in the window, if it may not now.
+    fn locked_until(&mut self, key: &str, max: usize, now: i64) -> Option<i64> {
         let times = self.recent(key, now);
-        (times.len() >= MAX_FAILURES).then(|| times[times.len() - MAX_FAILURES] + FAILURE_WINDOW)
+        (max > 0 && times.len() >= max).then(|| times[times.len() - max] + FAILURE_WINDOW)
     }
 
     fn fail(&mut self, keys: &[&str], now: i64) {
@@ -318,17 +322,17 @@ impl Service {
     }
 
     /// Signs in: the password, then the second factor for those whose roles need one.
-    /// Five failures for a name or from an address within 15 minutes make further tries
-    /// wait, without the password being checked.
+    /// Five failures for a name (fifty from an address) within 15 minutes make further
+    /// tries wait, without the password being checked.
     pub async fn sign_in(&self, form: &SignInForm, address: &str) -> Result<SignedIn> {
         let now = self.now().unix_seconds();
         let login = form.login.trim().to_lowercase();
         let (name_key, address_key) = (format!("name:{login}"), format!("address:{address}"));
         {
             let mut attempts = self.attempts.lock().map_err(|_| ServiceError::Busy)?;
-            let locked = [&name_key, &address_key]
-                .iter()
-                .filter_map(|k| attempts.locked_until(k, now))
+            let locked = [(&name_key, MAX_FAILURES), (&address_key, MAX_FAILURES_PER_ADDRESS)]
+                .into_iter()
+                .filter_map(|(key, max)| attempts.locked_until(key, max, now))
                 .max();
             if let Some(until) = locked {
                 tracing::warn!(login = %login, address, "sign-in refused: too many failures");
@@ -467,12 +471,14 @@ mod tests {
     fn five_failures_lock_a_name_for_the_rest_of_the_window() {
         let mut a = Attempts::default();
         for t in 0..5 {
-            assert_eq!(a.locked_until("name:ana", 100 + t), None);
+            assert_eq!(a.locked_until("name:ana", MAX_FAILURES, 100 + t), None);
             a.fail(&["name:ana"], 100 + t);
         }
-        assert_eq!(a.locked_until("name:ana", 110), Some(100 + FAILURE_WINDOW));
-        assert_eq!(a.locked_until("name:ben", 110), None);
-        assert_eq!(a.locked_until("name:ana", 101 + FAILURE_WINDOW), None);
+        assert_eq!(a.locked_until("name:ana", MAX_FAILURES, 110), Some(100 + FAILURE_WINDOW));
+        assert_eq!(a.locked_until("name:ben", MAX_FAILURES, 110), None);
+        assert_eq!(a.locked_until("name:ana", MAX_FAILURES, 101 + FAILURE_WINDOW), None);
+        // The same five from one address lock nothing there.
+        assert_eq!(a.locked_until("name:ana", MAX_FAILURES_PER_ADDRESS, 110), None);
     }
 
     #[test]

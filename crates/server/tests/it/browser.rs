@@ -113,6 +113,17 @@ async fn sign_in(browser: &Client, base: &str, login: &str, code: &str) {
     browser.find(Locator::Css("section.signin button")).await.unwrap().click().await.unwrap();
 }
 
+/// Serves Bantay's pages for `w` and starts a chromedriver: the pages' base address and
+/// the driver.
+async fn serve(w: &World) -> (String, Driver) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // `localhost`, not the address: browsers keep `Secure` cookies on plain HTTP there only.
+    let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let app = router(w.service.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, Driver::start().await)
+}
+
 async fn sign_out(browser: &Client) {
     browser.find(Locator::Css("form.signout button")).await.unwrap().click().await.unwrap();
     see(browser, "h1", "Sign in to Bantay").await;
@@ -140,13 +151,7 @@ async fn people_sign_in_and_find_their_way_in_chromium() {
     }
     let code = |head: &str| totp[head].generate(w.now() as u64);
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    // `localhost`, not the address: browsers keep `Secure` cookies on plain HTTP there only.
-    let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
-    let app = router(w.service.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
-    let driver = Driver::start().await;
+    let (base, driver) = serve(&w).await;
     let browser = driver.browser().await;
 
     // Anyone who is not signed in lands on the sign-in page.
@@ -240,11 +245,7 @@ async fn the_guard_scans_a_pass_in_and_out_at_the_station_in_chromium() {
     w.set("2026-12-01T09:05");
     w.service.set_password(&w.operator(), "GUARD-1", GOOD, false).await.unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
-    let app = router(w.service.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let driver = Driver::start().await;
+    let (base, driver) = serve(&w).await;
     let browser = driver.browser().await;
 
     sign_in(&browser, &base, "GUARD-1", "").await;
