@@ -91,7 +91,7 @@ pub fn permits(roles: &BTreeSet<Role>, action: Action) -> bool {
 }
 
 /// What a sign-in form holds.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Clone, Default, serde::Deserialize)]
 pub struct SignInForm {
     /// A person's id (staff number) or e-mail address.
     pub login: String,
@@ -102,12 +102,29 @@ pub struct SignInForm {
 }
 
 /// A session just opened: the cookie's secret is shown once, here.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SignedIn {
     pub secret: String,
     pub person: String,
     pub reference: String,
     pub expires: i64,
+}
+
+// Whatever logs these by `{:?}` never prints a password, a code or a session's secret.
+impl std::fmt::Debug for SignInForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInForm").field("login", &self.login).finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("person", &self.person)
+            .field("reference", &self.reference)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A password set, and the second factor enrolled with it when the person's roles need one.
@@ -479,6 +496,26 @@ mod tests {
         assert_eq!(a.locked_until("name:ana", MAX_FAILURES, 101 + FAILURE_WINDOW), None);
         // The same five from one address lock nothing there.
         assert_eq!(a.locked_until("name:ana", MAX_FAILURES_PER_ADDRESS, 110), None);
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_password_a_code_or_a_session_secret() {
+        let form = SignInForm {
+            login: "ANA".into(),
+            password: "hunter2 hunter2".into(),
+            code: Some("123456".into()),
+        };
+        let signed = SignedIn {
+            secret: "bts_0123".into(),
+            person: "ANA".into(),
+            reference: "S-1".into(),
+            expires: 0,
+        };
+        let text = format!("{form:?} {signed:?}");
+        assert!(text.contains("ANA") && text.contains("S-1"), "{text}");
+        for secret in ["hunter2", "123456", "bts_0123"] {
+            assert!(!text.contains(secret), "{text}");
+        }
     }
 
     #[test]
