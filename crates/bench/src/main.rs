@@ -4,12 +4,15 @@
 //! - `decisions`: the compiled decision table against plain `cedar-policy`
 //!   `is_authorized`, over the same requests, checking that every decision is identical.
 //! - `authlog`: reading and classifying a mixed authentication log vs `rg -c`.
+//! - `serve`: many clients on the decision and guard endpoints vs a bare axum endpoint
+//!   (see `serve_load.rs`).
 //! - `appends`, `verify`: the stored ledger (see `ledger_store.rs`).
 //! - `scan`: see `bench/scan.py`, which runs `bantay scan` beside DuckDB in separate
 //!   processes so that each one's peak memory can be measured.
 
 mod authlog;
 mod ledger_store;
+mod serve_load;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -68,6 +71,15 @@ enum Bench {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Many clients at once on the decision and guard endpoints, beside bare axum.
+    Serve {
+        /// Concurrent clients, one connection each.
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        /// How long each endpoint is loaded.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     Proofs {
         /// Events in the tree.
         #[arg(long, default_value_t = 10_000_000)]
@@ -87,6 +99,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Decisions { requests, runs, persons } => decisions(requests, runs, persons),
         Bench::Proofs { events, samples } => proofs(events, samples),
         Bench::Authlog { megabytes, runs } => authlog::run(megabytes, runs),
+        Bench::Serve { clients, seconds } => serve_load::run(clients, seconds),
     }
 }
 

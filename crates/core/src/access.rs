@@ -85,6 +85,8 @@ pub enum Action {
     /// The guard station: log an entry or exit (4.4).
     GuardGate,
     ViewFindings,
+    /// Move a finding on: acknowledge it, record its remediation, reopen it.
+    HandleFinding,
     /// Everything else on record: the ledger, every person's privileges, system accounts.
     ReadAll,
     /// Connectors, imports, credentials, roles.
@@ -92,7 +94,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::ViewOwn,
         Action::Request,
         Action::Work,
@@ -102,6 +104,7 @@ impl Action {
         Action::ViewDatacenter,
         Action::GuardGate,
         Action::ViewFindings,
+        Action::HandleFinding,
         Action::ReadAll,
         Action::Configure,
     ];
@@ -117,6 +120,7 @@ impl Action {
             Action::ViewDatacenter => "view-datacenter",
             Action::GuardGate => "guard-gate",
             Action::ViewFindings => "view-findings",
+            Action::HandleFinding => "handle-finding",
             Action::ReadAll => "read-all",
             Action::Configure => "configure",
         }
@@ -134,18 +138,24 @@ impl Action {
             | Action::Work
             | Action::Realign
             | Action::GuardGate
+            | Action::HandleFinding
             | Action::Configure => &["change"],
         }
     }
 }
 
-/// The compiled policy.
+/// The compiled policy. Roles and actions are few (6 and 12), so every set of roles is
+/// decided for every action once, by Cedar, when the policy is loaded; a request to
+/// Bantay then looks its answer up instead of building entities and evaluating again.
 #[derive(Debug)]
 pub struct AccessPolicy {
     policies: PolicySet,
     authorizer: Authorizer,
     actions: Vec<(Action, Entity)>,
     roles: Vec<(Role, Entity)>,
+    /// For each set of roles (bit `i` for `Role::ALL[i]`), the actions it may take (bit
+    /// `j` for `Action::ALL[j]`).
+    table: Vec<u16>,
 }
 
 impl AccessPolicy {
@@ -168,12 +178,28 @@ impl AccessPolicy {
             .iter()
             .map(|&r| Ok((r, Entity::new_no_attrs(uid("Role", r.as_str())?, Default::default()))))
             .collect::<Result<Vec<_>, String>>()?;
-        Ok(Self { policies, authorizer: Authorizer::new(), actions, roles })
+        let mut policy =
+            Self { policies, authorizer: Authorizer::new(), actions, roles, table: Vec::new() };
+        policy.table = (0..1u32 << Role::ALL.len())
+            .map(|set| {
+                let held: BTreeSet<Role> = role_set(set);
+                Action::ALL.iter().enumerate().try_fold(0u16, |allowed, (j, &action)| {
+                    Ok::<_, String>(allowed | (u16::from(policy.decide(&held, action)?) << j))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(policy)
     }
 
     /// Whether a person holding `roles` may take `action`.
     pub fn permits(&self, roles: &BTreeSet<Role>, action: Action) -> bool {
-        self.decide(roles, action).unwrap_or(false)
+        let set = Role::ALL
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| roles.contains(r))
+            .fold(0usize, |set, (i, _)| set | 1 << i);
+        let bit = Action::ALL.iter().position(|a| *a == action).unwrap_or(usize::MAX);
+        self.table.get(set).is_some_and(|allowed| bit < 16 && allowed >> bit & 1 == 1)
     }
 
     fn decide(&self, roles: &BTreeSet<Role>, action: Action) -> Result<bool, String> {
@@ -202,6 +228,11 @@ impl AccessPolicy {
     }
 }
 
+/// The roles of a set written as bits (bit `i` for `Role::ALL[i]`).
+fn role_set(bits: u32) -> BTreeSet<Role> {
+    Role::ALL.iter().enumerate().filter(|(i, _)| bits >> i & 1 == 1).map(|(_, &r)| r).collect()
+}
+
 fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
     let kind = EntityTypeName::from_str(&format!("Bantay::{kind}")).map_err(|e| e.to_string())?;
     Ok(EntityUid::from_type_name_and_id(kind, EntityId::new(id)))
@@ -211,9 +242,12 @@ fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
 mod tests {
     use super::*;
 
+    /// Compiled once: compiling decides every set of roles.
+    static POLICY: std::sync::LazyLock<AccessPolicy> =
+        std::sync::LazyLock::new(|| AccessPolicy::shipped().unwrap());
+
     fn may(roles: &[Role], action: Action) -> bool {
-        let policy = AccessPolicy::shipped().unwrap();
-        policy.permits(&roles.iter().copied().collect(), action)
+        POLICY.permits(&roles.iter().copied().collect(), action)
     }
 
     /// Every role × action, as DESIGN.md says it should be.
@@ -222,11 +256,17 @@ mod tests {
         use Action::*;
         let expected: [(Role, &[Action]); 6] = [
             (Role::Requester, &[ViewOwn, Request, Work]),
-            (Role::UnitHead, &[ApproveRequest, Realign, ViewFindings]),
-            (Role::Approver, &[ApproveRequest, ApprovePass, Realign, ViewDatacenter, ViewFindings]),
+            (Role::UnitHead, &[ApproveRequest, Realign, ViewFindings, HandleFinding]),
+            (
+                Role::Approver,
+                &[ApproveRequest, ApprovePass, Realign, ViewDatacenter, ViewFindings, HandleFinding],
+            ),
             (Role::Guard, &[GuardGate, ViewDatacenter]),
             (Role::Auditor, &[ViewOwn, ViewDatacenter, ViewFindings, ReadAll]),
-            (Role::Administrator, &[ViewOwn, ViewDatacenter, ViewFindings, ReadAll, Configure]),
+            (
+                Role::Administrator,
+                &[ViewOwn, ViewDatacenter, ViewFindings, HandleFinding, ReadAll, Configure],
+            ),
         ];
         for (role, allowed) in expected {
             for action in Action::ALL {
@@ -234,6 +274,22 @@ mod tests {
                     may(&[role], action),
                     allowed.contains(&action),
                     "{role:?} × {action:?}"
+                );
+            }
+        }
+    }
+
+    /// The table looked up per request is what Cedar decides, for every set of roles.
+    #[test]
+    fn the_compiled_table_is_what_cedar_decides_for_every_set_of_roles() {
+        let policy = &*POLICY;
+        for bits in 0..1u32 << Role::ALL.len() {
+            let roles = role_set(bits);
+            for action in Action::ALL {
+                assert_eq!(
+                    policy.permits(&roles, action),
+                    policy.decide(&roles, action).unwrap(),
+                    "{roles:?} × {action:?}"
                 );
             }
         }

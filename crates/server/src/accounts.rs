@@ -44,6 +44,20 @@ pub enum FindingStep {
 }
 
 impl FindingStep {
+    /// The step a word names (`acknowledged`/`acknowledge`, `remediated`/`remediate`,
+    /// `reopened`/`reopen`), as a form or the API sends it.
+    pub fn parse(word: &str) -> Result<Self> {
+        match word {
+            "acknowledged" | "acknowledge" => Ok(Self::Acknowledged),
+            "remediated" | "remediate" => Ok(Self::Remediated),
+            "reopened" | "reopen" => Ok(Self::Reopened),
+            other => Err(ServiceError::bad(
+                "step",
+                format!("`{other}` is not a step of a finding; write acknowledge, remediate or reopen"),
+            )),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Acknowledged => "acknowledged",
@@ -299,19 +313,24 @@ impl Service {
                 format!("say why the finding is {}", step.as_str()),
             ));
         }
-        let Some(finding) = self.store.finding(id).await? else {
-            return Err(ServiceError::NotFound { what: "finding", id: id.to_owned() });
-        };
-        if !step.from().contains(&finding.status.as_str()) {
-            return Err(ServiceError::Refused(format!(
-                "finding {id} is {}; it can be {} only when {}",
-                finding.status,
-                step.as_str(),
-                step.from().join(" or ")
-            )));
-        }
-        let body = json!({ "id": id, "status": step.as_str(), "note": note });
-        self.record("finding.status", actor, body).await?;
+        // Decided on one ledger size, so two people moving the same finding at once
+        // cannot both move it from the same status.
+        self.decided(|_| async {
+            let Some(finding) = self.store.finding(id).await? else {
+                return Err(ServiceError::NotFound { what: "finding", id: id.to_owned() });
+            };
+            if !step.from().contains(&finding.status.as_str()) {
+                return Err(ServiceError::Refused(format!(
+                    "finding {id} is {}; it can be {} only when {}",
+                    finding.status,
+                    step.as_str(),
+                    step.from().join(" or ")
+                )));
+            }
+            let body = json!({ "id": id, "status": step.as_str(), "note": note.trim() });
+            Ok((vec![self.event("finding.status", actor, body)], ()))
+        })
+        .await?;
         self.store
             .finding(id)
             .await?

@@ -19,7 +19,7 @@ use crate::datacenter::{GateView, IncidentForm, IncidentView, PassForm, PassView
 use crate::enforce::Reconciled;
 use crate::error::ServiceError;
 use crate::grants::{AssignmentForm, MovedGrant, MoverReport, Swept};
-use crate::requests::{ApprovalView, ReasonView, RequestForm, RequestView};
+use crate::requests::{ApprovalView, DecisionView, ReasonView, RequestForm, RequestView};
 use crate::reviews::{ReviewDecision, ReviewForm, ReviewItemView, ReviewView};
 use crate::service::{Actor, Service};
 use bantay_core::Action;
@@ -57,6 +57,7 @@ pub const API_ROUTES: &[(&str, &str, Option<Action>)] = &[
     ("GET", "/metrics", None),
     ("GET", "/api/v1/openapi.json", None),
     ("POST", "/api/v1/requests", Some(Action::Request)),
+    ("POST", "/api/v1/decisions", Some(Action::ViewOwn)),
     ("GET", "/api/v1/requests", Some(Action::ViewOwn)),
     ("GET", "/api/v1/requests/{id}", Some(Action::ViewOwn)),
     ("POST", "/api/v1/requests/{id}/approve", Some(Action::ApproveRequest)),
@@ -77,6 +78,8 @@ pub const API_ROUTES: &[(&str, &str, Option<Action>)] = &[
     ("GET", "/api/v1/passes/{id}/print", Some(Action::ViewOwn)),
     ("GET", "/api/v1/gate/{datacenter}/log", Some(Action::ViewDatacenter)),
     ("POST", "/api/v1/gate/{datacenter}/{action}", Some(Action::GuardGate)),
+    ("GET", "/api/v1/findings", Some(Action::ViewFindings)),
+    ("POST", "/api/v1/findings/{id}/{step}", Some(Action::HandleFinding)),
     ("GET", "/api/v1/tasks", Some(Action::ViewOwn)),
     ("POST", "/api/v1/tasks/{id}/done", Some(Action::Work)),
 ];
@@ -162,6 +165,17 @@ async fn submit(
     Body(form): Body<RequestForm>,
 ) -> Result<(StatusCode, Json<RequestView>), ServiceError> {
     Ok((StatusCode::CREATED, Json(s.submit(&actor, &form).await?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/decisions", request_body = RequestForm, tag = "requests",
+    responses((status = 200, description = "What the order would decide of this request now, recorded nowhere", body = DecisionView),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn preview(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Body(form): Body<RequestForm>,
+) -> ApiResult<DecisionView> {
+    Ok(Json(s.preview(&actor, &form).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -518,6 +532,62 @@ async fn logbook(
     ))
 }
 
+/// A finding: what breaks which clause, the evidence, and where it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FindingView {
+    pub id: String,
+    pub clause: String,
+    pub subject: String,
+    pub summary: String,
+    /// The log lines, records or rows that show it.
+    pub evidence: String,
+    /// open, acknowledged, remediated or reopened.
+    pub status: String,
+    pub opened: String,
+}
+
+impl From<bantay_store::FindingRow> for FindingView {
+    fn from(f: bantay_store::FindingRow) -> Self {
+        Self {
+            opened: time(f.opened),
+            id: f.id,
+            clause: f.clause,
+            subject: f.subject,
+            summary: f.summary,
+            evidence: f.evidence,
+            status: f.status,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/findings", tag = "findings",
+    responses((status = 200, description = "Every finding, newest first", body = Vec<FindingView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn findings(State(s): State<AppState>, _caller: Caller) -> ApiResult<Vec<FindingView>> {
+    let mut rows = s.findings().await?;
+    rows.sort_by(|a, b| b.opened.cmp(&a.opened).then_with(|| a.id.cmp(&b.id)));
+    Ok(Json(rows.into_iter().map(FindingView::from).collect()))
+}
+
+/// Why a finding moves on.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindingNote {
+    /// Who owns it and what will be done; what was done; why it is back.
+    pub note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/findings/{id}/{step}", params(("id" = String, Path), ("step" = String, Path, description = "acknowledge, remediate or reopen")), request_body = FindingNote, tag = "findings",
+    responses((status = 200, body = FindingView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn finding_step(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path((id, step)): Path<(String, String)>,
+    Body(form): Body<FindingNote>,
+) -> ApiResult<FindingView> {
+    let step = crate::accounts::FindingStep::parse(&step)?;
+    Ok(Json(s.finding_step(&actor, &id, step, &form.note).await?.into()))
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -543,11 +613,11 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Bantay", description = "Privileged-access governance for CMO 04-2019: requests, approvals, grants, realignment, reviews, incidents, emergency datacenter passes and the guard station."),
-    paths(submit, list_requests, show_request, approve, withdraw, grants, personnel_order, open_review, show_review, decide_review, inbox, tasks, task_done,
-        open_incident, incidents, incident_step, request_pass, show_pass, approve_pass, revoke_pass, print_pass, gate, logbook),
-    components(schemas(ErrorBody, RequestForm, RequestView, ReasonView, ApprovalView, GrantView, AssignmentForm, MoverReport, MovedGrant,
+    paths(submit, preview, list_requests, show_request, approve, withdraw, grants, personnel_order, open_review, show_review, decide_review, inbox, tasks, task_done,
+        open_incident, incidents, incident_step, request_pass, show_pass, approve_pass, revoke_pass, print_pass, gate, logbook, findings, finding_step),
+    components(schemas(ErrorBody, RequestForm, RequestView, DecisionView, ReasonView, ApprovalView, GrantView, AssignmentForm, MoverReport, MovedGrant,
         ReviewForm, ReviewDecision, ReviewView, ReviewItemView, NotificationView, TaskView, TaskDoneForm,
-        IncidentForm, IncidentView, PassForm, PassView, RevokeForm, CodeForm, GateView, LogLine, Swept, Reconciled)),
+        IncidentForm, IncidentView, PassForm, PassView, RevokeForm, CodeForm, GateView, LogLine, Swept, Reconciled, FindingView, FindingNote)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -564,6 +634,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/metrics", get(crate::metrics::metrics))
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/requests", post(submit).get(list_requests))
+        .route("/api/v1/decisions", post(preview))
         .route("/api/v1/requests/{id}", get(show_request))
         .route("/api/v1/requests/{id}/approve", post(approve))
         .route("/api/v1/requests/{id}/withdraw", post(withdraw))
@@ -582,6 +653,8 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/passes/{id}/print", get(print_pass))
         .route("/api/v1/gate/{datacenter}/log", get(logbook))
         .route("/api/v1/gate/{datacenter}/{action}", post(gate))
+        .route("/api/v1/findings", get(findings))
+        .route("/api/v1/findings/{id}/{step}", post(finding_step))
         .route("/api/v1/tasks", get(tasks))
         .route("/api/v1/tasks/{id}/done", post(task_done))
         .route_layer(axum::middleware::from_fn_with_state(service.clone(), authorize))

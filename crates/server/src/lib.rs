@@ -44,7 +44,7 @@ pub use held::{AccountsImport, AccountsImported, ImportInput, SourceKind};
 pub use import::{Imported, SnapshotImport};
 pub use notify::{Delivered, Mailer, MailerConfig};
 pub use report::{report_bytes, report_html, Report, Section};
-pub use requests::{ApprovalView, RequestForm, RequestView};
+pub use requests::{ApprovalView, DecisionView, RequestForm, RequestView};
 pub use reviews::{ReviewDecision, ReviewForm, ReviewView};
 pub use scan::StateScan;
 pub use service::{unit_events, Actor, Service};

@@ -147,6 +147,18 @@ impl Service {
         self.submit(&session.actor(), form).await
     }
 
+    /// Moves a finding on in a session (see [`Service::finding_step`]).
+    pub async fn handle_finding_as(
+        &self,
+        session: &Session,
+        id: &str,
+        step: crate::accounts::FindingStep,
+        note: &str,
+    ) -> Result<FindingRow> {
+        session.require(Action::HandleFinding)?;
+        self.finding_step(&session.actor(), id, step, note).await
+    }
+
     /// Approves the next step of a request in a session (see [`Service::approve`]).
     pub async fn approve_as(&self, session: &Session, id: &str) -> Result<RequestView> {
         session.require(Action::ApproveRequest)?;

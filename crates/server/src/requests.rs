@@ -78,6 +78,33 @@ pub struct RequestView {
     pub grant: Option<String>,
 }
 
+/// What the order would decide of a request, recorded nowhere.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DecisionView {
+    /// `allow` or `deny`.
+    pub outcome: String,
+    /// The clauses that decided.
+    pub clauses: Vec<String>,
+    /// Every clause that spoke, with what it said.
+    pub reasons: Vec<ReasonView>,
+    /// The units whose heads would approve it, in order.
+    pub chain: Vec<String>,
+}
+
+/// A request form checked against the records: everything a decision needs.
+struct Checked {
+    person: String,
+    resource: String,
+    /// The resource's class of privilege (os, database, application, …).
+    class: String,
+    clause: Clause,
+    kind: GrantKind,
+    from: Timestamp,
+    until: Timestamp,
+    critical: bool,
+    now: Timestamp,
+}
+
 /// How long a request may wait for its approvals.
 const PENDING_MAX_SECONDS: i64 = 7 * 86_400;
 
@@ -104,15 +131,15 @@ fn reasons_json(decision: &Decision) -> serde_json::Value {
 }
 
 impl Service {
-    /// Submits a request. Bad input is an error and writes nothing; a request the order
-    /// refuses is recorded as refused, with the clauses that refuse it.
-    pub async fn submit(&self, actor: &Actor, form: &RequestForm) -> Result<RequestView> {
+    /// Checks a request form: who, what, under which clause, for how long, and that the
+    /// actor may ask for that person. Reads only.
+    async fn checked(&self, actor: &Actor, form: &RequestForm) -> Result<Checked> {
         let now = self.now();
-        let person_id = form.person.as_deref().unwrap_or(actor.id());
-        if self.store.person(person_id).await?.is_none() {
+        let person = form.person.clone().unwrap_or_else(|| actor.id().to_owned());
+        if self.store.person(&person).await?.is_none() {
             return Err(ServiceError::bad(
                 "person",
-                format!("no person `{person_id}`; record them first (`bantay personnel add`)"),
+                format!("no person `{person}`; record them first (`bantay personnel add`)"),
             ));
         }
         let Some(resource) = self.store.resource(&form.resource).await? else {
@@ -140,12 +167,10 @@ impl Service {
         let until = parse_time("valid_until", &form.valid_until)?;
         check_period(&self.pack.rules.grants, kind, from, until, now)
             .map_err(|e| ServiceError::bad(e.field, e.message))?;
-        if !actor.is_system()
-            && actor.id() != person_id
-            && !self.heads_unit_of(actor, person_id).await?
+        if !actor.is_system() && actor.id() != person && !self.heads_unit_of(actor, &person).await?
         {
             return Err(ServiceError::Forbidden(format!(
-                "{} may ask for privileges for themselves, or as a unit head for a person of their unit; {person_id} is neither",
+                "{} may ask for privileges for themselves, or as a unit head for a person of their unit; {person} is neither",
                 actor.id()
             )));
         }
@@ -154,22 +179,74 @@ impl Service {
             .as_deref()
             .and_then(|s| self.pack.catalog.system(s))
             .is_some_and(|s| s.critical);
+        Ok(Checked {
+            person,
+            resource: resource.id,
+            class: resource.class,
+            clause,
+            kind,
+            from,
+            until,
+            critical,
+            now,
+        })
+    }
+
+    /// What the order says of a checked request now: the decision, clause by clause, and
+    /// the units whose heads would approve it. Reads only.
+    async fn judge(&self, request: &Checked) -> Result<(Decision, Vec<bantay_core::UnitIdx>)> {
+        let (snapshot, persons) = self.snapshot_of(&[&request.person], &[&request.resource]).await?;
+        let person = persons[0];
+        let target = resource_idx(&snapshot, &request.resource)?;
+        let decision = decide_over(
+            &self.pack,
+            &snapshot,
+            person,
+            target,
+            &request.clause,
+            request.from,
+            request.until,
+        );
+        let unit = self
+            .unit_for(&snapshot, person, &request.clause, request.from)
+            .or(self.unit_at(&snapshot, person, request.now));
+        let chain = unit
+            .map(|u| approval_chain(&self.pack, u, request.critical).1)
+            .unwrap_or_default();
+        Ok((decision, chain))
+    }
+
+    /// The decision a request would meet, without recording anything: what a requester
+    /// checks before asking, and what a connector asks before it acts.
+    pub async fn preview(&self, actor: &Actor, form: &RequestForm) -> Result<DecisionView> {
+        let request = self.checked(actor, form).await?;
+        let (decision, chain) = self.judge(&request).await?;
+        let allowed = decision.outcome == Outcome::Allow && !chain.is_empty();
+        Ok(DecisionView {
+            outcome: if allowed { "allow" } else { "deny" }.to_owned(),
+            clauses: decision.clauses().into_iter().map(str::to_owned).collect(),
+            reasons: reason_views(&reasons_json(&decision).to_string()),
+            chain: chain.iter().map(|&u| self.pack.org.unit(u).id.clone()).collect(),
+        })
+    }
+
+    /// Submits a request. Bad input is an error and writes nothing; a request the order
+    /// refuses is recorded as refused, with the clauses that refuse it.
+    pub async fn submit(&self, actor: &Actor, form: &RequestForm) -> Result<RequestView> {
+        let request = self.checked(actor, form).await?;
+        let Checked { ref person, ref resource, ref class, ref clause, kind, from, until, now, .. } =
+            request;
+        let person_id = person.as_str();
         let id = new_id("R");
         self.decided(|_| async {
-            let (snapshot, persons) = self.snapshot_of(&[person_id], &[&resource.id]).await?;
-            let person = persons[0];
-            let target = resource_idx(&snapshot, &resource.id)?;
-            let decision = decide_over(&self.pack, &snapshot, person, target, &clause, from, until);
-            let unit = self.unit_for(&snapshot, person, &clause, from).or(self.unit_at(&snapshot, person, now));
-            let chain: Vec<bantay_core::UnitIdx> =
-                unit.map(|u| approval_chain(&self.pack, u, critical).1).unwrap_or_default();
+            let (decision, chain) = self.judge(&request).await?;
             let allowed = decision.outcome == Outcome::Allow && !chain.is_empty();
             let mut events = vec![self.event(
                 "request.submitted",
                 actor,
                 json!({
                     "id": id, "requester": actor_person(actor, person_id), "person": person_id,
-                    "resource": resource.id, "clause": clause.as_str(), "kind": kind.as_str(),
+                    "resource": resource, "clause": clause.as_str(), "kind": kind.as_str(),
                     "valid_from": from.unix_seconds(), "valid_until": until.unix_seconds(),
                     "chain": chain.iter().map(|&u| self.pack.org.unit(u).id.clone()).collect::<Vec<_>>(),
                     "expires": until.unix_seconds().min(now.unix_seconds() + PENDING_MAX_SECONDS),
@@ -182,11 +259,11 @@ impl Service {
                 for approver in self.eligible(chain[0], &excluded, now).await? {
                     events.push(self.notification(
                         &approver,
-                        &format!("Approve {id}: {} on {} for {person_id}", resource.class, resource.id),
+                        &format!("Approve {id}: {class} on {resource} for {person_id}"),
                         &format!(
-                            "{} asks that {person_id} hold {} on {} from {from} until {until}, citing {clause}.\n\
+                            "{} asks that {person_id} hold {class} on {resource} from {from} until {until}, citing {clause}.\n\
                              You approve step 1 as head of {}. `bantay request approve {id}` or the API.",
-                            actor.id(), resource.class, resource.id, self.pack.org.unit(chain[0]).id
+                            actor.id(), self.pack.org.unit(chain[0]).id
                         ),
                     ));
                 }

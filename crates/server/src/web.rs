@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/signin", get(signin_page).post(signin))
         .route("/signout", post(signout))
         .route("/findings", get(findings))
+        .route("/findings/{id}", post(finding_step))
         .route("/requests", get(requests_page).post(submit_request))
         .route("/requests/{id}", get(request_page))
         .route("/requests/{id}/approve", post(approve_request))
@@ -362,22 +363,35 @@ async fn findings(
     visitor: Visitor,
 ) -> Result<impl IntoResponse, PageError> {
     let findings = service.unremediated_findings(&visitor.session).await?;
+    let handles = visitor.session.may(bantay_core::Action::HandleFinding);
     let body = html! {
         h1 { "Findings not yet remediated" }
         @if findings.is_empty() {
             p { "None: every rule holds." }
         } @else {
             table.findings {
-                thead { tr { th { "Finding" } th { "Clause" } th { "Subject" } th { "What" } th { "Status" } th { "Opened" } } }
+                thead { tr { th { "Finding" } th { "Clause" } th { "Subject" } th { "What" } th { "Status" } th { "Opened" } @if handles { th { "Answer" } } } }
                 tbody {
                     @for f in &findings {
-                        tr {
+                        tr id=(f.id) {
                             td { (f.id) }
                             td { (f.clause) }
                             td { (f.subject) }
                             td { (f.summary) details { summary { "Evidence" } pre { (f.evidence) } } }
-                            td { (f.status) }
+                            td class={ "status " (f.status) } { (f.status) }
                             td { (when(f.opened)) }
+                            @if handles {
+                                td {
+                                    form.step method="post" action={ "/findings/" (f.id) } {
+                                        input type="hidden" name="csrf" value=(visitor.session.csrf);
+                                        input name="note" aria-label="Note" placeholder="Who owns it, what was done" required;
+                                        @if f.status != "acknowledged" {
+                                            button.acknowledge type="submit" name="step" value="acknowledge" { "Acknowledge" }
+                                        }
+                                        button.remediate type="submit" name="step" value="remediate" { "Remediated" }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -385,6 +399,28 @@ async fn findings(
         }
     };
     Ok(layout("Findings", Some(&visitor.session), body))
+}
+
+/// A finding's step as its row's form posts it.
+#[derive(serde::Deserialize)]
+struct FindingPost {
+    #[serde(default)]
+    csrf: String,
+    step: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn finding_step(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<FindingPost>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor, &form.csrf)?;
+    let step = crate::accounts::FindingStep::parse(&form.step)?;
+    service.handle_finding_as(&visitor.session, &id, step, &form.note).await?;
+    Ok(Redirect::to("/findings").into_response())
 }
 
 // ---- requests and approvals ----

@@ -6,7 +6,7 @@ use bantay_server::{FindingStep, ServiceError};
 
 use crate::{on_both_backends, World};
 
-fn oracle() -> SystemAccount {
+pub(crate) fn oracle() -> SystemAccount {
     SystemAccount {
         host: "cps-db1".into(),
         account: "oracle".into(),
@@ -21,7 +21,7 @@ fn oracle() -> SystemAccount {
 /// A day on cps-db1: a program's key login from the application network (documented), a
 /// person's `sudo -i` and `su` into `oracle`, an SSH login to it from a workstation, a
 /// failed attempt, the same person's own login, and lines of no known format.
-const LOG: &str = "\
+pub(crate) const LOG: &str = "\
 Dec  1 07:00:01 cps-db1 sshd[100]: Accepted publickey for oracle from 10.20.1.15 port 50000 ssh2: RSA SHA256:abc
 Dec  1 07:10:00 cps-db1 sshd[101]: Accepted password for ana from 10.30.7.7 port 50001 ssh2
 Dec  1 07:11:00 cps-db1 sudo[102]:  ana : TTY=pts/0 ; PWD=/home/ana ; USER=oracle ; COMMAND=/bin/bash

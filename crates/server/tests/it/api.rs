@@ -71,6 +71,15 @@ async fn the_request_journey_over_http() {
     assert_eq!((status, e["field"].as_str()), (400, Some("resource")), "{e}");
     let size = w.size().await;
 
+    let (status, d) = api.call("POST", "/api/v1/decisions", Some(&ana), Some(body.clone())).await;
+    assert_eq!((status, d["outcome"].as_str()), (200, Some("allow")), "{d}");
+    assert_eq!(d["clauses"], json!(["1.2.4"]), "{d}");
+    assert_eq!(d["chain"], json!(["SMD", "TMS"]), "{d}");
+    let (status, d) = api.call("POST", "/api/v1/decisions", Some(&ana), Some(json!({"resource": "cps-db-0", "clause": "1.2.4", "kind": "standing", "valid_until": "2026-12-31"}))).await;
+    assert_eq!((status, d["outcome"].as_str()), (200, Some("deny")), "ANA (SMD) may not hold a database under 1.2.4: {d}");
+    assert!(d["reasons"].as_array().unwrap().iter().all(|r| r["clause"] != "1.2.4" || r["effect"] != "permits"), "{d}");
+    assert_eq!(w.size().await, size, "a preview records nothing");
+
     let (status, r) = api.call("POST", "/api/v1/requests", Some(&ana), Some(body)).await;
     assert_eq!((status, r["status"].as_str()), (201, Some("pending")), "{r}");
     assert_eq!(w.size().await, size + 2, "the request and its notification");
@@ -195,4 +204,42 @@ async fn the_emergency_visit_over_http() {
     let actions: Vec<&str> =
         log.as_array().unwrap().iter().map(|l| l["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["refused", "entry"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn findings_are_read_and_answered_over_http_by_role() {
+    let w = World::bureau(Backend::Sqlite).await;
+    let op = Actor::system("test");
+    w.service.document_account(&op, &crate::accounts::oracle()).await.unwrap();
+    let context = w.service.log_context();
+    let log = crate::accounts::LOG.as_bytes();
+    let ingested = w.service.ingest_log(&op, "auth.log", log, &context).await.unwrap();
+    w.service.assign_role(&op, "CARL", bantay_core::Role::Auditor, true).await.unwrap();
+    let api = Api::serve(&w).await;
+    let auditor = w.service.issue_token(&op, "CARL").await.unwrap();
+    let chief = w.service.issue_token(&op, "CHIEF-SDD").await.unwrap();
+    let ana = w.service.issue_token(&op, "ANA").await.unwrap();
+    let id = &ingested.opened[0];
+    let path = |step: &str| format!("/api/v1/findings/{id}/{step}");
+    let note = json!({"note": "SDD rotates the oracle password"});
+
+    let (status, list) = api.call("GET", "/api/v1/findings", Some(&auditor), None).await;
+    assert_eq!((status, list.as_array().map(Vec::len)), (200, Some(3)), "{list}");
+    assert!(list[0]["evidence"].as_str().unwrap().starts_with("auth.log:"), "{list}");
+    let (status, _) = api.call("GET", "/api/v1/findings", Some(&ana), None).await;
+    assert_eq!(status, 403, "a requester does not read findings");
+    let size = w.size().await;
+    let (status, e) = api.call("POST", &path("acknowledge"), Some(&auditor), Some(note.clone())).await;
+    assert_eq!(status, 403, "an auditor changes nothing: {e}");
+    let (status, e) = api.call("POST", &path("shelve"), Some(&chief), Some(note.clone())).await;
+    assert_eq!((status, e["field"].as_str()), (400, Some("step")), "{e}");
+    let (status, e) = api.call("POST", &path("acknowledge"), Some(&chief), Some(json!({"note": " "}))).await;
+    assert_eq!((status, e["field"].as_str()), (400, Some("note")), "{e}");
+    assert_eq!(w.size().await, size, "nothing recorded for what was refused");
+
+    let (status, f) = api.call("POST", &path("acknowledge"), Some(&chief), Some(note.clone())).await;
+    assert_eq!((status, f["status"].as_str()), (200, Some("acknowledged")), "{f}");
+    let (status, e) = api.call("POST", &path("acknowledge"), Some(&chief), Some(note)).await;
+    assert_eq!(status, 409, "acknowledged once: {e}");
+    assert_eq!(w.kinds_since(size).await, ["finding.status"]);
 }

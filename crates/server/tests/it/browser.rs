@@ -111,6 +111,8 @@ async fn sign_in(browser: &Client, base: &str, login: &str, code: &str) {
         browser.find(Locator::Id("code")).await.unwrap().send_keys(code).await.unwrap();
     }
     browser.find(Locator::Css("section.signin button")).await.unwrap().click().await.unwrap();
+    // The click returns before the dashboard replaces the sign-in page.
+    see(browser, "h1", "Good day").await;
 }
 
 /// Serves Bantay's pages for `w` and starts a chromedriver: the pages' base address and
@@ -277,5 +279,71 @@ async fn the_guard_scans_a_pass_in_and_out_at_the_station_in_chromium() {
     see(&browser, "section.verdict.allow p.big", "✓ exit logged").await;
     let log = see(&browser, "table.logbook tbody", "exit").await;
     assert_eq!(log.lines().count(), 3, "{log}");
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imported_log_opens_a_finding_that_its_custodian_acknowledges_in_chromium() {
+    let w = World::bureau(Backend::Sqlite).await;
+    let op = w.operator();
+    w.service.document_account(&op, &crate::accounts::oracle()).await.unwrap();
+    // The import: a day of cps-db1's authentication log, as a connector sends it.
+    let context = w.service.log_context();
+    let log = crate::accounts::LOG.as_bytes();
+    let ingested = w.service.ingest_log(&op, "auth.log", log, &context).await.unwrap();
+    assert_eq!(ingested.opened.len(), 3, "{ingested:?}");
+    let chief = w.service.set_password(&op, "CHIEF-SDD", GOOD, false).await.unwrap();
+    let totp = TOTP::from_url(chief.totp_uri.unwrap()).unwrap();
+    w.service.set_password(&op, "CARL", GOOD, false).await.unwrap();
+    w.service.assign_role(&op, "CARL", bantay_core::Role::Auditor, true).await.unwrap();
+
+    let (base, driver) = serve(&w).await;
+    let browser = driver.browser().await;
+
+    // The head of SDD, custodian of `oracle`, finds su into it with the line as evidence.
+    sign_in(&browser, &base, "CHIEF-SDD", &totp.generate(w.now() as u64)).await;
+    let breach = see(&browser, "li.rule.breach", "4.5").await;
+    assert!(breach.contains("3 open"), "{breach}");
+    browser.find(Locator::LinkText("Findings")).await.unwrap().click().await.unwrap();
+    let row = see(&browser, "table.findings tbody", "(su from pts/1)").await;
+    assert!(row.contains("4.5") && row.contains("oracle@cps-db1"), "{row}");
+    let findings = w.service.findings().await.unwrap();
+    let su = &findings.iter().find(|f| f.evidence.contains("(to oracle) ben")).unwrap().id;
+    let row = format!("tr[id=\"{su}\"]");
+    browser.find(Locator::Css(&format!("{row} summary"))).await.unwrap().click().await.unwrap();
+    see(&browser, &format!("{row} pre"), "auth.log:4: Dec  1 07:20:00 cps-db1 su[103]: (to oracle) ben on pts/1").await;
+    screenshot(&browser, "findings-to-answer").await;
+    let form = format!("tr[id=\"{su}\"] form.step");
+    let note = "SDD rotates the oracle password today; BEN's su rule is removed";
+    browser
+        .find(Locator::Css(&format!("{form} input[name=note]")))
+        .await
+        .unwrap()
+        .send_keys(note)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(&format!("{form} button.acknowledge")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    see(&browser, &format!("tr[id=\"{su}\"] td.status"), "acknowledged").await;
+    let last = w.events().await.pop().unwrap();
+    assert_eq!(
+        (last["kind"].as_str(), last["actor"].as_str(), last["body"]["note"].as_str()),
+        (Some("finding.status"), Some("CHIEF-SDD"), Some(note)),
+        "{last}"
+    );
+    let breach = see(&browser, "main", "acknowledged").await;
+    assert!(breach.contains(su.as_str()), "{breach}");
+    sign_out(&browser).await;
+
+    // An auditor reads the same findings and evidence, with nothing to press.
+    sign_in(&browser, &base, "CARL", "").await;
+    browser.goto(&format!("{base}/findings")).await.unwrap();
+    see(&browser, "table.findings tbody", "(su from pts/1)").await;
+    assert!(browser.find(Locator::Css("form.step")).await.is_err(), "an auditor changes nothing");
     browser.close().await.unwrap();
 }
