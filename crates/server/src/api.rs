@@ -114,14 +114,27 @@ async fn authorize(
         let actor = service.authenticate(secret.trim()).await?;
         let roles = service.roles_of(actor.id()).await?;
         crate::signin::require(actor.id(), &roles, action)?;
-        Ok::<_, ServiceError>(actor)
+        Ok::<_, ServiceError>((actor, roles))
     };
     match checked.await {
-        Ok(actor) => {
+        Ok((actor, roles)) => {
             request.extensions_mut().insert(Caller(actor));
+            request.extensions_mut().insert(CallerRoles(roles));
             next.run(request).await
         }
         Err(e) => e.into_response(),
+    }
+}
+
+/// The roles [`authorize`] found the caller to hold, for what a route shows only to some.
+#[derive(Clone)]
+struct CallerRoles(std::collections::BTreeSet<bantay_core::Role>);
+
+impl FromRequestParts<AppState> for CallerRoles {
+    type Rejection = ServiceError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ServiceError> {
+        parts.extensions.get::<CallerRoles>().cloned().ok_or(ServiceError::Unauthenticated)
     }
 }
 
@@ -429,10 +442,11 @@ async fn request_pass(
     responses((status = 200, body = PassView), (status = 404, body = ErrorBody)))]
 async fn show_pass(
     State(s): State<AppState>,
-    _caller: Caller,
+    Caller(actor): Caller,
+    CallerRoles(roles): CallerRoles,
     Path(id): Path<String>,
 ) -> ApiResult<PassView> {
-    Ok(Json(s.pass(&id).await?))
+    Ok(Json(s.pass_seen_by(actor.id(), &roles, &id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/passes/{id}/approve", params(("id" = String, Path)), tag = "datacenter",
@@ -466,9 +480,11 @@ async fn revoke_pass(
     responses((status = 200, description = "The printable pass with its QR code", content_type = "text/html", body = String), (status = 409, body = ErrorBody)))]
 async fn print_pass(
     State(s): State<AppState>,
-    _caller: Caller,
+    Caller(actor): Caller,
+    CallerRoles(roles): CallerRoles,
     Path(id): Path<String>,
 ) -> Result<axum::response::Html<String>, ServiceError> {
+    s.pass_seen_by(actor.id(), &roles, &id).await?;
     Ok(axum::response::Html(s.print_pass(&id).await?))
 }
 

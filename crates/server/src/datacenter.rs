@@ -617,6 +617,24 @@ impl Service {
         })
     }
 
+    /// A pass for someone it concerns: its holder, its requester, or someone who may see
+    /// the datacenter board. Its code opens the door, so nobody else reads it.
+    pub async fn pass_seen_by(
+        &self,
+        person: &str,
+        roles: &std::collections::BTreeSet<bantay_core::Role>,
+        id: &str,
+    ) -> Result<PassView> {
+        let pass = self.pass(id).await?;
+        let concerned = pass.person == person || pass.requester == person;
+        if !concerned && !crate::signin::permits(roles, bantay_core::Action::ViewDatacenter) {
+            return Err(ServiceError::Forbidden(format!(
+                "{person} may not see {id}: it is neither theirs nor for the datacenter board"
+            )));
+        }
+        Ok(pass)
+    }
+
     /// The printable pass: a self-contained page with the QR code of the signed code.
     pub async fn print_pass(&self, id: &str) -> Result<String> {
         let pass = self.pass(id).await?;

@@ -12,6 +12,7 @@
 mod accounts;
 mod api;
 mod certify;
+mod charts;
 mod datacenter;
 mod enforce;
 mod error;

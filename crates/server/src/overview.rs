@@ -2,7 +2,8 @@
 //! role against Bantay's own policy and reads what that role may see.
 
 use bantay_core::Action;
-use bantay_store::{FindingRow, GrantRow, GuardLogRow, VisitRow};
+use bantay_core::{shift_at, shifts_between, Timestamp};
+use bantay_store::{FindingRow, GrantRow, GuardLogRow, PassRow, VisitRow};
 
 use crate::datacenter::GateView;
 use crate::error::{Result, ServiceError};
@@ -34,6 +35,9 @@ pub struct RuleStanding {
 pub struct Dashboard {
     /// Compliance rule by rule, for those who may see findings.
     pub standing: Option<Vec<RuleStanding>>,
+    /// For those who may see findings: the findings each rule gained in each of the last
+    /// twelve weeks, oldest first (week start, one count per rule of [`RULES`]).
+    pub weekly: Vec<(i64, Vec<usize>)>,
     /// The person's own privileges in force, each with the clause that justifies it.
     pub grants: Vec<GrantRow>,
     /// Notifications addressed to them.
@@ -49,8 +53,30 @@ impl Service {
     pub async fn dashboard(&self, session: &Session) -> Result<Dashboard> {
         session.require(Action::ViewOwn)?;
         let now = self.now().unix_seconds();
+        let findings =
+            if session.may(Action::ViewFindings) { self.store.findings().await? } else { Vec::new() };
+        let weekly = if session.may(Action::ViewFindings) {
+            (0..12)
+                .rev()
+                .map(|ago| {
+                    let start = now - (ago + 1) * 7 * 86_400;
+                    let end = start + 7 * 86_400;
+                    let counts = RULES
+                        .iter()
+                        .map(|(clause, _)| {
+                            findings
+                                .iter()
+                                .filter(|f| f.opened >= start && f.opened < end && of_rule(f, clause))
+                                .count()
+                        })
+                        .collect();
+                    (start, counts)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let standing = if session.may(Action::ViewFindings) {
-            let findings = self.store.findings().await?;
             let count = |clause: &str, status: &[&str]| {
                 findings
                     .iter()
@@ -80,7 +106,7 @@ impl Service {
             .filter(|g| g.valid_until.is_none_or(|u| u > now))
             .collect();
         let notifications = self.store.notifications(&session.person).await?.len();
-        Ok(Dashboard { standing, grants, notifications })
+        Ok(Dashboard { standing, weekly, grants, notifications })
     }
 
     /// Findings not yet remediated, newest first, for those who may see them.
@@ -102,6 +128,9 @@ pub struct RequestsPage {
     pub awaiting: Vec<RequestView>,
     /// Resources on record, for the form.
     pub resources: Vec<String>,
+    /// Datacenters (id, name) and open incidents (id, title), for the pass form.
+    pub datacenters: Vec<(String, String)>,
+    pub incidents: Vec<(String, String)>,
 }
 
 impl Service {
@@ -118,7 +147,11 @@ impl Service {
             all.into_iter().filter(|r| r.requester == me || r.person == me).collect();
         mine.sort_by(|a, b| b.submitted.cmp(&a.submitted).then_with(|| b.id.cmp(&a.id)));
         let resources = self.store.resources().await?.into_iter().map(|r| r.id).collect();
-        Ok(RequestsPage { mine, awaiting, resources })
+        let datacenters =
+            self.pack.catalog.datacenters.iter().map(|d| (d.id.clone(), d.name.clone())).collect();
+        let incidents =
+            self.open_incidents().await?.into_iter().map(|i| (i.id, i.title)).collect();
+        Ok(RequestsPage { mine, awaiting, resources, datacenters, incidents })
     }
 
     /// One request, for someone it concerns: its requester, its holder, an approver of
@@ -171,7 +204,35 @@ pub fn awaits(request: &RequestView, person: &str) -> bool {
     request.steps.iter().any(|s| s.approver.is_none() && s.eligible.iter().any(|e| e == person))
 }
 
-/// The guard station and the datacenter board: who is inside now and the logbook.
+/// One shift on the datacenter board.
+#[derive(Debug, Clone)]
+pub struct BoardShift {
+    pub start: i64,
+    pub end: i64,
+    /// The shift now.
+    pub current: bool,
+    /// Guards rostered, with their post.
+    pub guards: Vec<String>,
+    /// Approved passes whose window touches the shift (4.3: at most one).
+    pub passes: Vec<PassRow>,
+    /// Visits under way at some time in the shift.
+    pub visits: usize,
+}
+
+/// The datacenter board (4.3, 4.4).
+#[derive(Debug, Clone)]
+pub struct DatacenterBoard {
+    pub datacenter: String,
+    pub name: String,
+    /// Passes requested and not yet approved or refused.
+    pub requested: Vec<PassRow>,
+    /// The two shifts before the current one, it, and the three after.
+    pub around: Vec<BoardShift>,
+    /// Visits in each shift of the past week up to now, oldest first: (shift start, visits).
+    pub week: Vec<(i64, usize)>,
+}
+
+/// The guard station: who is inside now and the logbook.
 #[derive(Debug, Clone)]
 pub struct GateBoard {
     pub datacenter: String,
@@ -197,6 +258,93 @@ impl Service {
         }
         let log = self.logbook(datacenter, 20).await?;
         Ok(GateBoard { datacenter: dc.id.clone(), name: dc.name.clone(), inside, log })
+    }
+
+    /// The datacenter board: passes awaiting approval, the shifts around now with their
+    /// guards, passes and visits, and the visits of each shift of the past week.
+    pub async fn datacenter_board(
+        &self,
+        session: &Session,
+        datacenter: &str,
+    ) -> Result<DatacenterBoard> {
+        session.require(Action::ViewDatacenter)?;
+        let dc =
+            self.pack.catalog.datacenters.iter().find(|d| d.id == datacenter).ok_or_else(|| {
+                ServiceError::NotFound { what: "datacenter", id: datacenter.to_owned() }
+            })?;
+        let plan = &self.pack.catalog.shifts;
+        let now = self.now();
+        let current = shift_at(plan, now);
+        let week_ago = Timestamp::from_unix_seconds(now.unix_seconds() - 7 * 86_400);
+        let ahead = Timestamp::from_unix_seconds(current.end.unix_seconds() + 86_400);
+        let shifts = shifts_between(plan, shift_at(plan, week_ago).end, ahead);
+        let (from, until) = (week_ago.unix_seconds(), ahead.unix_seconds());
+        let roster = self.store.roster(datacenter, from, until).await?;
+        let approved = self.store.passes(datacenter, "approved", from, until).await?;
+        let visits = self.store.visits(datacenter, from, until).await?;
+        let requested = self
+            .store
+            .passes(datacenter, "requested", now.unix_seconds(), now.unix_seconds() + 30 * 86_400)
+            .await?;
+        let overlaps = |a: i64, b: i64, shift: &bantay_core::Shift| {
+            a < shift.end.unix_seconds() && b > shift.start.unix_seconds()
+        };
+        let lines: Vec<BoardShift> = shifts
+            .iter()
+            .map(|shift| BoardShift {
+                start: shift.start.unix_seconds(),
+                end: shift.end.unix_seconds(),
+                current: *shift == current,
+                guards: roster
+                    .iter()
+                    .filter(|r| overlaps(r.valid_from, r.valid_until, shift))
+                    .map(|r| format!("{} at {}", r.guard, r.post))
+                    .collect(),
+                passes: approved
+                    .iter()
+                    .filter(|p| overlaps(p.valid_from, p.valid_until, shift))
+                    .cloned()
+                    .collect(),
+                visits: visits
+                    .iter()
+                    .filter(|v| {
+                        let start = shift.start.unix_seconds();
+                        v.entered < shift.end.unix_seconds() && v.exited.is_none_or(|x| x >= start)
+                    })
+                    .count(),
+            })
+            .collect();
+        let at = lines.iter().position(|l| l.current).unwrap_or(0);
+        Ok(DatacenterBoard {
+            datacenter: dc.id.clone(),
+            name: dc.name.clone(),
+            requested,
+            around: lines[at.saturating_sub(2)..lines.len().min(at + 4)].to_vec(),
+            week: lines[..=at.min(lines.len().saturating_sub(1))]
+                .iter()
+                .map(|l| (l.start, l.visits))
+                .collect(),
+        })
+    }
+
+    /// Approves an emergency pass in a session (see [`Service::approve_pass`]).
+    pub async fn approve_pass_as(
+        &self,
+        session: &Session,
+        id: &str,
+    ) -> Result<crate::datacenter::PassView> {
+        session.require(Action::ApprovePass)?;
+        self.approve_pass(&session.actor(), id).await
+    }
+
+    /// Requests an emergency pass in a session (see [`Service::request_pass`]).
+    pub async fn request_pass_as(
+        &self,
+        session: &Session,
+        form: &crate::datacenter::PassForm,
+    ) -> Result<crate::datacenter::PassView> {
+        session.require(Action::Request)?;
+        self.request_pass(&session.actor(), form).await
     }
 
     /// A guard's scan at the door, in a session: `enter` or `exit` (see

@@ -45,6 +45,10 @@ pub fn routes() -> Router<AppState> {
         .route("/requests", get(requests_page).post(submit_request))
         .route("/requests/{id}", get(request_page))
         .route("/requests/{id}/approve", post(approve_request))
+        .route("/passes", post(submit_pass))
+        .route("/passes/{id}", get(pass_page))
+        .route("/passes/{id}/approve", post(approve_pass))
+        .route("/datacenters/{datacenter}", get(board_page))
         .route("/gate", get(gate_index))
         .route("/gate/{datacenter}", get(gate_page).post(gate_scan))
         .route("/static/bantay.css", get(stylesheet))
@@ -178,6 +182,18 @@ fn layout(title: &str, session: Option<&Session>, body: Markup) -> (HeaderMap, S
 
 fn when(seconds: i64) -> String {
     Timestamp::from_unix_seconds(seconds).to_string()
+}
+
+/// `12-01` for a time: a day in Manila, for a chart's axis.
+fn day(seconds: i64) -> String {
+    let text = when(seconds);
+    text.get(5..10).unwrap_or(&text).to_owned()
+}
+
+/// `12-01 06:00` for a time in Manila.
+fn day_and_hour(seconds: i64) -> String {
+    let text = when(seconds);
+    format!("{} {}", text.get(5..10).unwrap_or(""), text.get(11..16).unwrap_or(""))
 }
 
 // ---- sign-in ----
@@ -332,6 +348,11 @@ fn dashboard_view(session: &Session, view: &Dashboard) -> Markup {
                             }
                         }
                     }
+                }
+                @if view.weekly.iter().any(|(_, counts)| counts.iter().any(|&n| n > 0)) {
+                    @let rules: Vec<&str> = crate::overview::RULES.iter().map(|(c, _)| *c).collect();
+                    @let weeks: Vec<(String, Vec<usize>)> = view.weekly.iter().map(|(start, counts)| (day(*start), counts.clone())).collect();
+                    (crate::charts::grouped("Findings opened each week, by rule, over the last twelve weeks", &rules, &weeks))
                 }
             }
         }
@@ -494,6 +515,28 @@ async fn requests_page(
                 }
             }
         }
+        @if session.may(bantay_core::Action::Request) {
+            section {
+                h2 { "Ask for an emergency datacenter pass" }
+                p { "Datacenters are closed (4.3): one approved visit a shift, for an open incident, at most four hours, while the CCTV works. The Deputy Commissioner approves." }
+                form.pass method="post" action="/passes" {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    label for="datacenter" { "Datacenter" }
+                    select #datacenter name="datacenter" {
+                        @for (id, name) in &page.datacenters { option value=(id) { (name) } }
+                    }
+                    label for="incident" { "Incident" }
+                    select #incident name="incident" {
+                        @for (id, title) in &page.incidents { option value=(id) { (id) ": " (title) } }
+                    }
+                    label for="reason" { "What must be done inside" }
+                    input #reason name="reason" required;
+                    label for="until" { "Until" }
+                    input #until name="until" placeholder="2026-12-01T10:00" required;
+                    button type="submit" { "Ask for a pass" }
+                }
+            }
+        }
         section {
             h2 { "Your requests" }
             @if page.mine.is_empty() { p { "None yet." } } @else { (request_rows(&page.mine)) }
@@ -579,6 +622,143 @@ async fn approve_request(
     Ok(Redirect::to(&format!("/requests/{}", view.id)).into_response())
 }
 
+// ---- emergency passes and the datacenter board (4.3) ----
+
+/// The pass form as a browser posts it.
+#[derive(serde::Deserialize)]
+struct PassPost {
+    #[serde(default)]
+    csrf: String,
+    datacenter: String,
+    incident: String,
+    reason: String,
+    until: String,
+}
+
+async fn submit_pass(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<PassPost>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor, &form.csrf)?;
+    let pass = crate::datacenter::PassForm {
+        person: None,
+        datacenter: form.datacenter,
+        incident: form.incident,
+        reason: form.reason.trim().to_owned(),
+        from: None,
+        until: form.until.trim().to_owned(),
+    };
+    let view = service.request_pass_as(&visitor.session, &pass).await?;
+    Ok(Redirect::to(&format!("/passes/{}", view.id)).into_response())
+}
+
+async fn pass_page(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, PageError> {
+    let session = &visitor.session;
+    let pass = service.pass_seen_by(&session.person, &session.roles, &id).await?;
+    let body = html! {
+        h1 { "Emergency pass " (pass.id) }
+        p.summary {
+            "For " (pass.person) " into " (pass.datacenter) ", " (pass.from) " to " (pass.until)
+            " — " span class={ "status " (pass.status) } { (pass.status) }
+        }
+        p { "Incident " (pass.incident) ": " (pass.reason) }
+        @if let Some(approver) = &pass.approver { p { "Approved by " (approver) "." } }
+        @if !pass.reasons.is_empty() {
+            ul.reasons { @for r in &pass.reasons { li { strong { (r.clause) } " " (r.message) } } }
+        }
+        @if let Some(code) = &pass.code {
+            section.code {
+                h2 { "Show this at the door" }
+                p { "The guard scans or types this code; it is good for this window only." }
+                pre.passcode { (code) }
+            }
+        }
+        @if pass.status == "requested" && session.may(bantay_core::Action::ApprovePass) {
+            form.approve method="post" action={ "/passes/" (pass.id) "/approve" } {
+                input type="hidden" name="csrf" value=(session.csrf);
+                button type="submit" { "Approve this visit" }
+            }
+        }
+    };
+    Ok(layout("Emergency pass", Some(session), body))
+}
+
+async fn approve_pass(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor, &form.csrf)?;
+    let pass = service.approve_pass_as(&visitor.session, &id).await?;
+    Ok(Redirect::to(&format!("/passes/{}", pass.id)).into_response())
+}
+
+async fn board_page(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    Path(datacenter): Path<String>,
+) -> Result<impl IntoResponse, PageError> {
+    let session = &visitor.session;
+    let board = service.datacenter_board(session, &datacenter).await?;
+    let week: Vec<(String, usize)> =
+        board.week.iter().map(|(start, n)| (day_and_hour(*start), *n)).collect();
+    let body = html! {
+        h1 { (board.name) }
+        @if session.may(bantay_core::Action::GuardGate) {
+            p { a.station href={ "/gate/" (board.datacenter) } { "Open the guard station" } }
+        }
+        section.requested {
+            h2 { "Passes awaiting approval" }
+            @if board.requested.is_empty() { p { "None." } } @else {
+                table {
+                    thead { tr { th { "Pass" } th { "For" } th { "Window" } th { "Incident" } th { "Why" } } }
+                    tbody {
+                        @for p in &board.requested {
+                            tr {
+                                td { a href={ "/passes/" (p.id) } { (p.id) } }
+                                td { (p.person) }
+                                td { (day_and_hour(p.valid_from)) " – " (day_and_hour(p.valid_until)) }
+                                td { (p.incident) }
+                                td { (p.reason) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section.shifts {
+            h2 { "Shifts" }
+            table.shifts {
+                thead { tr { th { "Shift" } th { "Guards" } th { "Approved pass (4.3: one)" } th { "Visits" } } }
+                tbody {
+                    @for shift in &board.around {
+                        tr class=(if shift.current { "current" } else { "" }) {
+                            td { (day_and_hour(shift.start)) " – " (day_and_hour(shift.end)) @if shift.current { " (now)" } }
+                            td { @if shift.guards.is_empty() { span.bad { "no guard rostered" } } @else { (shift.guards.join(", ")) } }
+                            td {
+                                @if shift.passes.is_empty() { "—" }
+                                @for p in &shift.passes { a href={ "/passes/" (p.id) } { (p.id) } " " (p.person) " " }
+                            }
+                            td { (shift.visits) }
+                        }
+                    }
+                }
+            }
+        }
+        section {
+            h2 { "Occupancy" }
+            (crate::charts::bars("Visits in each shift of the past week", &week))
+        }
+    };
+    Ok(layout("Datacenter board", Some(session), body))
+}
+
 // ---- the guard station (4.3, 4.4) ----
 
 /// A scan at the door: the code the scanner typed, and which button (or Enter: entry).
@@ -655,7 +835,12 @@ async fn gate_index(
         h1 { "Datacenters" }
         ul.datacenters {
             @for dc in &service.pack().catalog.datacenters {
-                li { a href={ "/gate/" (dc.id) } { (dc.name) } " (" (dc.port) ")" }
+                li {
+                    a href={ "/datacenters/" (dc.id) } { (dc.name) } " (" (dc.port) ")"
+                    @if visitor.session.may(bantay_core::Action::GuardGate) {
+                        " · " a.station href={ "/gate/" (dc.id) } { "Guard station" }
+                    }
+                }
             }
         }
     };

@@ -20,6 +20,7 @@ const PAGES: &[(&str, Action)] = &[
     ("/requests", Action::ViewOwn),
     ("/gate", Action::ViewDatacenter),
     ("/gate/DC-MAIN", Action::ViewDatacenter),
+    ("/datacenters/DC-MAIN", Action::ViewDatacenter),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

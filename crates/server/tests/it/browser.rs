@@ -230,29 +230,57 @@ async fn people_sign_in_and_find_their_way_in_chromium() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_guard_scans_a_pass_in_and_out_at_the_station_in_chromium() {
+async fn a_pass_is_asked_for_approved_and_scanned_in_and_out_in_chromium() {
     let (w, incident) = crate::datacenter::datacenter_world(Backend::Sqlite).await;
-    let form = bantay_server::PassForm {
-        person: None,
-        datacenter: "DC-MAIN".into(),
-        incident,
-        reason: "replace a disk".into(),
-        from: Some("2026-12-01T09:00".into()),
-        until: "2026-12-01T10:00".into(),
-    };
-    let pass = w.service.request_pass(&bantay_server::Actor::person("BEN"), &form).await.unwrap();
-    let approved =
-        w.service.approve_pass(&bantay_server::Actor::person("DC"), &pass.id).await.unwrap();
-    let code = approved.code.unwrap();
-    w.set("2026-12-01T09:05");
-    w.service.set_password(&w.operator(), "GUARD-1", GOOD, false).await.unwrap();
+    w.set("2026-12-01T09:00");
+    let op = w.operator();
+    for person in ["BEN", "GUARD-1"] {
+        w.service.set_password(&op, person, GOOD, false).await.unwrap();
+    }
+    let dc = w.service.set_password(&op, "DC", GOOD, false).await.unwrap();
+    let totp = TOTP::from_url(dc.totp_uri.unwrap()).unwrap();
 
     let (base, driver) = serve(&w).await;
     let browser = driver.browser().await;
 
+    // BEN asks for a pass for the open incident on his requests page.
+    sign_in(&browser, &base, "BEN", "").await;
+    browser.find(Locator::LinkText("Requests")).await.unwrap().click().await.unwrap();
+    see(&browser, "form.pass select#incident", &incident).await;
+    for (field, value) in [("reason", "replace the failed disk"), ("until", "2026-12-01T10:00")] {
+        browser.find(Locator::Id(field)).await.unwrap().send_keys(value).await.unwrap();
+    }
+    browser.find(Locator::Css("form.pass button")).await.unwrap().click().await.unwrap();
+    see(&browser, "p.summary span.status", "requested").await;
+    let pass = browser.current_url().await.unwrap().path().rsplit('/').next().unwrap().to_owned();
+    assert!(pass.starts_with("PASS-"), "{pass}");
+    sign_out(&browser).await;
+
+    // The Deputy Commissioner finds it on the datacenter board and approves it.
+    sign_in(&browser, &base, "DC", &totp.generate(w.now() as u64)).await;
+    browser.find(Locator::LinkText("Datacenters")).await.unwrap().click().await.unwrap();
+    browser.find(Locator::Css("a[href=\"/datacenters/DC-MAIN\"]")).await.unwrap().click().await.unwrap();
+    see(&browser, "section.requested", &pass).await;
+    let shifts = see(&browser, "table.shifts tbody", "(now)").await;
+    assert!(shifts.contains("GUARD-1 at POST-MAIN-LOBBY"), "{shifts}");
+    browser.find(Locator::LinkText(&pass)).await.unwrap().click().await.unwrap();
+    browser.find(Locator::Css("form.approve button")).await.unwrap().click().await.unwrap();
+    see(&browser, "p.summary span.status", "approved").await;
+    browser.goto(&format!("{base}/datacenters/DC-MAIN")).await.unwrap();
+    see(&browser, "table.shifts tr.current", &pass).await;
+    screenshot(&browser, "datacenter-board").await;
+    sign_out(&browser).await;
+
+    // BEN's pass page shows the code he takes to the door.
+    sign_in(&browser, &base, "BEN", "").await;
+    browser.goto(&format!("{base}/passes/{pass}")).await.unwrap();
+    let code = see(&browser, "pre.passcode", "BP1.").await;
+    sign_out(&browser).await;
+    w.set("2026-12-01T09:05");
+
     sign_in(&browser, &base, "GUARD-1", "").await;
     browser.find(Locator::LinkText("Datacenters")).await.unwrap().click().await.unwrap();
-    browser.find(Locator::Css("a[href=\"/gate/DC-MAIN\"]")).await.unwrap().click().await.unwrap();
+    browser.find(Locator::Css("a.station[href=\"/gate/DC-MAIN\"]")).await.unwrap().click().await.unwrap();
     see(&browser, "h1", "Guard station").await;
     see(&browser, "main", "Nobody: the datacenter is closed (4.3).").await;
 
