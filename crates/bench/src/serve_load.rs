@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use axum::routing::post;
 use bantay_server::{
-    router, unit_events, Actor, AssignmentForm, IncidentForm, PassForm, PersonForm,
-    ResourceForm, RosterForm, Service, Targets,
+    router, unit_events, Actor, AssignmentForm, IncidentForm, PassForm, PersonForm, ResourceForm,
+    RosterForm, Service, Targets,
 };
 use bantay_store::testing::TestDatabase;
 use bantay_store::{OpenMode, Store, Trust};
@@ -197,9 +197,8 @@ async fn serve_bantay() -> anyhow::Result<(SocketAddr, Tokens, String, TestDatab
     let t0 = bantay_core::Timestamp::parse("2025-01-01")?.unix_seconds();
     let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
     store.init(key, "system:bench", t0, unit_events(&pack, "system:bench", t0)).await?;
-    let clock = Arc::new(AtomicI64::new(
-        bantay_core::Timestamp::parse("2026-12-01T09:30")?.unix_seconds(),
-    ));
+    let clock =
+        Arc::new(AtomicI64::new(bantay_core::Timestamp::parse("2026-12-01T09:30")?.unix_seconds()));
     let reader = clock.clone();
     let service = Arc::new(Service::new(
         Arc::new(store),
@@ -220,7 +219,8 @@ async fn serve_bantay() -> anyhow::Result<(SocketAddr, Tokens, String, TestDatab
         ("CARL", "TSD", false),
         ("GUARD-1", "", false),
     ] {
-        let form = PersonForm { id: id.into(), name: format!("{id} Santos"), port: None, email: None };
+        let form =
+            PersonForm { id: id.into(), name: format!("{id} Santos"), port: None, email: None };
         service.record_person(&op, &form).await?;
         if unit.is_empty() {
             continue;

@@ -259,7 +259,14 @@ mod tests {
             (Role::UnitHead, &[ApproveRequest, Realign, ViewFindings, HandleFinding]),
             (
                 Role::Approver,
-                &[ApproveRequest, ApprovePass, Realign, ViewDatacenter, ViewFindings, HandleFinding],
+                &[
+                    ApproveRequest,
+                    ApprovePass,
+                    Realign,
+                    ViewDatacenter,
+                    ViewFindings,
+                    HandleFinding,
+                ],
             ),
             (Role::Guard, &[GuardGate, ViewDatacenter]),
             (Role::Auditor, &[ViewOwn, ViewDatacenter, ViewFindings, ReadAll]),

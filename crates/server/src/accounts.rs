@@ -53,7 +53,9 @@ impl FindingStep {
             "reopened" | "reopen" => Ok(Self::Reopened),
             other => Err(ServiceError::bad(
                 "step",
-                format!("`{other}` is not a step of a finding; write acknowledge, remediate or reopen"),
+                format!(
+                    "`{other}` is not a step of a finding; write acknowledge, remediate or reopen"
+                ),
             )),
         }
     }

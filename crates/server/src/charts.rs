@@ -75,7 +75,8 @@ mod tests {
 
     #[test]
     fn each_bar_says_its_figure_and_the_tallest_fills_the_chart() {
-        let svg = bars("Visits per shift", &[("06:00".into(), 0), ("14:00".into(), 3)]).into_string();
+        let svg =
+            bars("Visits per shift", &[("06:00".into(), 0), ("14:00".into(), 3)]).into_string();
         assert!(svg.contains("<title>06:00: 0</title>") && svg.contains("<title>14:00: 3</title>"));
         assert!(svg.contains(r#"height="120""#), "the tallest bar is full height: {svg}");
         assert!(!svg.contains("style="), "no style attributes under the CSP");
@@ -83,9 +84,10 @@ mod tests {
 
     #[test]
     fn grouped_bars_have_a_legend_per_series() {
-        let svg =
-            grouped("Findings", &["4.1", "4.5"], &[("W1".into(), vec![2, 0])]).into_string();
-        assert!(svg.contains("<title>W1, 4.1: 2</title>") && svg.contains("<title>W1, 4.5: 0</title>"));
+        let svg = grouped("Findings", &["4.1", "4.5"], &[("W1".into(), vec![2, 0])]).into_string();
+        assert!(
+            svg.contains("<title>W1, 4.1: 2</title>") && svg.contains("<title>W1, 4.5: 0</title>")
+        );
         assert!(svg.contains(" 4.1 ") && svg.contains(" 4.5 "), "{svg}");
     }
 }

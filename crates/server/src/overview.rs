@@ -3,7 +3,7 @@
 
 use bantay_core::Action;
 use bantay_core::{shift_at, shifts_between, Timestamp};
-use bantay_store::{FindingRow, GrantRow, GuardLogRow, PassRow, VisitRow};
+use bantay_store::{FindingRow, GrantRow, GuardLogRow, PassRow, PersonRow, VisitRow};
 
 use crate::datacenter::GateView;
 use crate::error::{Result, ServiceError};
@@ -53,8 +53,11 @@ impl Service {
     pub async fn dashboard(&self, session: &Session) -> Result<Dashboard> {
         session.require(Action::ViewOwn)?;
         let now = self.now().unix_seconds();
-        let findings =
-            if session.may(Action::ViewFindings) { self.store.findings().await? } else { Vec::new() };
+        let findings = if session.may(Action::ViewFindings) {
+            self.store.findings().await?
+        } else {
+            Vec::new()
+        };
         let weekly = if session.may(Action::ViewFindings) {
             (0..12)
                 .rev()
@@ -66,7 +69,9 @@ impl Service {
                         .map(|(clause, _)| {
                             findings
                                 .iter()
-                                .filter(|f| f.opened >= start && f.opened < end && of_rule(f, clause))
+                                .filter(|f| {
+                                    f.opened >= start && f.opened < end && of_rule(f, clause)
+                                })
                                 .count()
                         })
                         .collect();
@@ -149,8 +154,7 @@ impl Service {
         let resources = self.store.resources().await?.into_iter().map(|r| r.id).collect();
         let datacenters =
             self.pack.catalog.datacenters.iter().map(|d| (d.id.clone(), d.name.clone())).collect();
-        let incidents =
-            self.open_incidents().await?.into_iter().map(|i| (i.id, i.title)).collect();
+        let incidents = self.open_incidents().await?.into_iter().map(|i| (i.id, i.title)).collect();
         Ok(RequestsPage { mine, awaiting, resources, datacenters, incidents })
     }
 
@@ -230,6 +234,33 @@ pub struct DatacenterBoard {
     pub around: Vec<BoardShift>,
     /// Visits in each shift of the past week up to now, oldest first: (shift start, visits).
     pub week: Vec<(i64, usize)>,
+}
+
+/// A unit on the organisation chart.
+#[derive(Debug, Clone)]
+pub struct OrgUnit {
+    /// How far below the top (MISTG) it is.
+    pub depth: usize,
+    pub id: String,
+    pub name: String,
+    /// The head's title in the order ("Chief, SMD").
+    pub head_title: String,
+    /// Who heads it now, by personnel order.
+    pub heads: Vec<String>,
+    /// Its duties: clause, title, the order's text.
+    pub duties: Vec<(String, String, String)>,
+}
+
+/// The ledger as an auditor sees it: its signed head, its newest events, and the proof
+/// of one event when asked.
+#[derive(Debug, Clone)]
+pub struct LedgerPage {
+    pub head: Option<bantay_store::StoredHead>,
+    /// The newest events, newest first, as stored.
+    pub recent: Vec<serde_json::Value>,
+    /// The event asked for, its inclusion proof under the head, and the proof's check
+    /// against the ledger's own keys.
+    pub proof: Option<(bantay_ledger::InclusionBundle, std::result::Result<(), String>)>,
 }
 
 /// The guard station: who is inside now and the logbook.
@@ -325,6 +356,99 @@ impl Service {
                 .map(|l| (l.start, l.visits))
                 .collect(),
         })
+    }
+
+    /// The organisation chart: each unit under its parent, its head now, its duties.
+    pub async fn organisation(&self, session: &Session) -> Result<Vec<OrgUnit>> {
+        session.require(Action::ViewOwn)?;
+        let now = self.now().unix_seconds();
+        let org = &self.pack.org;
+        let depth = |unit: &bantay_core::Unit| {
+            let mut depth = 0;
+            let mut parent = unit.parent;
+            while let Some(p) = parent {
+                parent = org.unit(p).parent;
+                depth += 1;
+            }
+            depth
+        };
+        // Depth first, children in the pack's order, so the list reads as a tree.
+        let mut order = Vec::new();
+        let mut stack: Vec<&bantay_core::Unit> =
+            org.units().iter().filter(|u| u.parent.is_none()).rev().collect();
+        while let Some(unit) = stack.pop() {
+            order.push(unit);
+            let children =
+                org.units().iter().filter(|c| c.parent.is_some_and(|p| org.unit(p).id == unit.id));
+            stack.extend(children.rev());
+        }
+        let mut units = Vec::new();
+        for unit in order {
+            units.push(OrgUnit {
+                depth: depth(unit),
+                id: unit.id.clone(),
+                name: unit.name.clone(),
+                head_title: unit.head.clone(),
+                heads: self.store.heads(&unit.id, now).await?,
+                duties: unit
+                    .duties
+                    .iter()
+                    .map(|d| (d.clause.as_str().to_owned(), d.title.clone(), d.text.clone()))
+                    .collect(),
+            });
+        }
+        Ok(units)
+    }
+
+    /// Every person with the privileges they hold now, each with its clause (auditors).
+    pub async fn people(&self, session: &Session) -> Result<Vec<(PersonRow, Vec<GrantRow>)>> {
+        session.require(Action::ReadAll)?;
+        let now = self.now().unix_seconds();
+        let mut grants = self.store.grants_in_force(now).await?;
+        grants.sort_by(|a, b| a.person.cmp(&b.person).then_with(|| a.resource.cmp(&b.resource)));
+        let mut people = Vec::new();
+        for person in self.store.persons().await? {
+            let held = grants.iter().filter(|g| g.person == person.id).cloned().collect();
+            people.push((person, held));
+        }
+        Ok(people)
+    }
+
+    /// The system-account registry (4.5), for those who read everything.
+    pub async fn system_accounts_as(
+        &self,
+        session: &Session,
+    ) -> Result<Vec<bantay_core::SystemAccount>> {
+        session.require(Action::ReadAll)?;
+        self.system_accounts().await
+    }
+
+    /// The ledger page; `prove` asks for the inclusion proof of one event.
+    pub async fn ledger_page(&self, session: &Session, prove: Option<u64>) -> Result<LedgerPage> {
+        session.require(Action::ReadAll)?;
+        let head = self.store.head(None).await?;
+        let recent = self
+            .store
+            .recent_events(50)
+            .await?
+            .iter()
+            .filter_map(|bytes| serde_json::from_slice(bytes).ok())
+            .collect();
+        let proof = match prove {
+            None => None,
+            Some(seq) => {
+                let bundle = self.store.prove(seq, None).await?;
+                let keys = self.store.signing_keys().await?;
+                let signed_by =
+                    keys.iter().find(|k| hex::encode(k.to_bytes()) == bundle.public_key);
+                let checked = match signed_by {
+                    Some(key) => bundle.check(key).map_err(|e| e.to_string()),
+                    None => Err("the head was signed by a key this ledger never held".to_owned()),
+                };
+                Some((bundle, checked))
+            }
+        };
+        Ok(LedgerPage { head, recent, proof })
     }
 
     /// Approves an emergency pass in a session (see [`Service::approve_pass`]).

@@ -195,7 +195,8 @@ impl Service {
     /// What the order says of a checked request now: the decision, clause by clause, and
     /// the units whose heads would approve it. Reads only.
     async fn judge(&self, request: &Checked) -> Result<(Decision, Vec<bantay_core::UnitIdx>)> {
-        let (snapshot, persons) = self.snapshot_of(&[&request.person], &[&request.resource]).await?;
+        let (snapshot, persons) =
+            self.snapshot_of(&[&request.person], &[&request.resource]).await?;
         let person = persons[0];
         let target = resource_idx(&snapshot, &request.resource)?;
         let decision = decide_over(
@@ -210,9 +211,8 @@ impl Service {
         let unit = self
             .unit_for(&snapshot, person, &request.clause, request.from)
             .or(self.unit_at(&snapshot, person, request.now));
-        let chain = unit
-            .map(|u| approval_chain(&self.pack, u, request.critical).1)
-            .unwrap_or_default();
+        let chain =
+            unit.map(|u| approval_chain(&self.pack, u, request.critical).1).unwrap_or_default();
         Ok((decision, chain))
     }
 
@@ -234,8 +234,9 @@ impl Service {
     /// refuses is recorded as refused, with the clauses that refuse it.
     pub async fn submit(&self, actor: &Actor, form: &RequestForm) -> Result<RequestView> {
         let request = self.checked(actor, form).await?;
-        let Checked { ref person, ref resource, ref class, ref clause, kind, from, until, now, .. } =
-            request;
+        let Checked {
+            ref person, ref resource, ref class, ref clause, kind, from, until, now, ..
+        } = request;
         let person_id = person.as_str();
         let id = new_id("R");
         self.decided(|_| async {

@@ -45,6 +45,10 @@ pub fn routes() -> Router<AppState> {
         .route("/requests", get(requests_page).post(submit_request))
         .route("/requests/{id}", get(request_page))
         .route("/requests/{id}/approve", post(approve_request))
+        .route("/organisation", get(organisation_page))
+        .route("/people", get(people_page))
+        .route("/accounts", get(accounts_page))
+        .route("/ledger", get(ledger_page))
         .route("/passes", post(submit_pass))
         .route("/passes/{id}", get(pass_page))
         .route("/passes/{id}/approve", post(approve_pass))
@@ -162,6 +166,12 @@ fn layout(title: &str, session: Option<&Session>, body: Markup) -> (HeaderMap, S
                             a href="/requests" { "Requests" }
                             @if s.may(bantay_core::Action::ViewFindings) { a href="/findings" { "Findings" } }
                             @if s.may(bantay_core::Action::ViewDatacenter) { a href="/gate" { "Datacenters" } }
+                            a href="/organisation" { "Organisation" }
+                            @if s.may(bantay_core::Action::ReadAll) {
+                                a href="/people" { "People" }
+                                a href="/accounts" { "System accounts" }
+                                a href="/ledger" { "Ledger" }
+                            }
                         }
                         form.signout method="post" action="/signout" {
                             span.who { (s.name) " (" (s.person) ")" }
@@ -620,6 +630,172 @@ async fn approve_request(
     check_csrf(&visitor, &form.csrf)?;
     let view = service.approve_as(&visitor.session, &id).await?;
     Ok(Redirect::to(&format!("/requests/{}", view.id)).into_response())
+}
+
+// ---- the organisation, people, system accounts, the ledger ----
+
+async fn organisation_page(
+    State(service): State<AppState>,
+    visitor: Visitor,
+) -> Result<impl IntoResponse, PageError> {
+    let units = service.organisation(&visitor.session).await?;
+    let body = html! {
+        h1 { "The organisation and its duties" }
+        p { "CMO 04-2019 gives each unit its duties; privileged access follows them (4.1)." }
+        ol.org {
+            @for unit in &units {
+                li class={ "unit depth-" (unit.depth.min(4)) } id=(unit.id) {
+                    h2 { (unit.name) " " small { "(" (unit.id) ")" } }
+                    p.head {
+                        (unit.head_title) ": "
+                        @if unit.heads.is_empty() { span.bad { "no head on record" } } @else { (unit.heads.join(", ")) }
+                    }
+                    @if !unit.duties.is_empty() {
+                        ul.duties {
+                            @for (clause, title, text) in &unit.duties {
+                                li { strong { (clause) " " (title) } details { summary { "The order's text" } p { (text) } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout("Organisation", Some(&visitor.session), body))
+}
+
+async fn people_page(
+    State(service): State<AppState>,
+    visitor: Visitor,
+) -> Result<impl IntoResponse, PageError> {
+    let people = service.people(&visitor.session).await?;
+    let body = html! {
+        h1 { "Everyone's privileged access" }
+        p { "Each privilege in force, with the clause of the order that justifies it." }
+        table.people {
+            thead { tr { th { "Person" } th { "Resource" } th { "Justified by" } th { "Until" } } }
+            tbody {
+                @for (person, grants) in &people {
+                    @if grants.is_empty() {
+                        tr { td { (person.name) " (" (person.id) ")" } td.none colspan="3" { "none" } }
+                    }
+                    @for (i, g) in grants.iter().enumerate() {
+                        tr {
+                            td { @if i == 0 { (person.name) " (" (person.id) ")" } }
+                            td { (g.resource) }
+                            td { "CMO 04-2019 " (g.clause) }
+                            td { (g.valid_until.map_or_else(|| "standing".to_owned(), when)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout("People", Some(&visitor.session), body))
+}
+
+async fn accounts_page(
+    State(service): State<AppState>,
+    visitor: Visitor,
+) -> Result<impl IntoResponse, PageError> {
+    let accounts = service.system_accounts_as(&visitor.session).await?;
+    let body = html! {
+        h1 { "System accounts (4.5)" }
+        p { "Every privileged system account is documented here and never used by a person; a use from anywhere else, or by someone, is a finding." }
+        @if accounts.is_empty() {
+            p { "None documented yet: `bantay accounts document` records one." }
+        } @else {
+            table.accounts {
+                thead { tr { th { "Account" } th { "System" } th { "Purpose" } th { "Custodian" } th { "Used as" } th { "From" } } }
+                tbody {
+                    @for a in &accounts {
+                        tr {
+                            td { (a.account) "@" (a.host) }
+                            td { (a.system) }
+                            td { (a.purpose) }
+                            td { (a.custodian) }
+                            td { (a.usage) }
+                            td { (a.origins.join(", ")) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout("System accounts", Some(&visitor.session), body))
+}
+
+#[derive(serde::Deserialize)]
+struct ProveQuery {
+    prove: Option<String>,
+}
+
+async fn ledger_page(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    axum::extract::Query(query): axum::extract::Query<ProveQuery>,
+) -> Result<impl IntoResponse, PageError> {
+    let prove = match query.prove.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => None,
+        Some(text) => Some(text.parse::<u64>().map_err(|_| {
+            ServiceError::bad("prove", format!("`{text}` is not an event number; write e.g. 42"))
+        })?),
+    };
+    let page = service.ledger_page(&visitor.session, prove).await?;
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let body = html! {
+        h1 { "The ledger" }
+        @if let Some(head) = &page.head {
+            section.head {
+                h2 { "Signed head" }
+                dl {
+                    dt { "Events" } dd { (head.head.size) }
+                    dt { "Root" } dd { code { (hex::encode(head.head.root)) } }
+                    dt { "Signed" } dd { (when(head.head.time)) }
+                    dt { "Key" } dd { code { (hex::encode(head.public_key.to_bytes())) } " (introduced by event " (head.key_seq) ")" }
+                }
+                p { "Compare the key with the one `bantay init` printed; `bantay ledger verify` checks every event and head." }
+            }
+        }
+        section.prove {
+            h2 { "Check that an event is in the ledger" }
+            form.prove method="get" action="/ledger" {
+                label for="prove" { "Event number" }
+                input #prove name="prove" inputmode="numeric" required;
+                button type="submit" { "Prove" }
+            }
+            @if let Some((bundle, checked)) = &page.proof {
+                @match checked {
+                    Ok(()) => p.verdict.ok { "✓ Event " (bundle.seq) " is included under the signed head of " (bundle.tree_size) " events, and the head's signature holds." },
+                    Err(why) => p.verdict.bad { "✗ The proof of event " (bundle.seq) " does not hold: " (why) },
+                }
+                details {
+                    summary { "The proof (" (bundle.proof.len()) " hashes): save it and check it offline with `bantay ledger verify-proof --public-key KEY FILE`" }
+                    pre { (serde_json::to_string_pretty(bundle).unwrap_or_default()) }
+                }
+            }
+        }
+        section {
+            h2 { "Newest events" }
+            table.events {
+                thead { tr { th { "#" } th { "Time" } th { "What" } th { "Who" } } }
+                tbody {
+                    @for e in &page.recent {
+                        tr {
+                            td { a href={ "/ledger?prove=" (text(&e["seq"])) } { (text(&e["seq"])) } }
+                            td { (e["time"].as_i64().map(when).unwrap_or_default()) }
+                            td { (text(&e["kind"])) }
+                            td { (text(&e["actor"])) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout("Ledger", Some(&visitor.session), body))
 }
 
 // ---- emergency passes and the datacenter board (4.3) ----

@@ -113,6 +113,17 @@ impl Store {
         row.map(|(seq, bytes)| Ok((seq as u64, verifying_key(&bytes, &self.db)?))).transpose()
     }
 
+    /// The newest `limit` events, newest first, as stored (canonical JSON).
+    pub async fn recent_events(&self, limit: u32) -> Result<Vec<Vec<u8>>> {
+        dispatch_pool!(&self.db.pool, pool => {
+            sqlx::query_scalar("SELECT event FROM ledger_events ORDER BY seq DESC LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+        })
+        .doing("reading the newest events")
+    }
+
     /// Every key the ledger has signed with, oldest first (documents signed before a
     /// rotation still check).
     pub async fn signing_keys(&self) -> Result<Vec<VerifyingKey>> {

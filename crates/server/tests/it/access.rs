@@ -21,6 +21,11 @@ const PAGES: &[(&str, Action)] = &[
     ("/gate", Action::ViewDatacenter),
     ("/gate/DC-MAIN", Action::ViewDatacenter),
     ("/datacenters/DC-MAIN", Action::ViewDatacenter),
+    ("/organisation", Action::ViewOwn),
+    ("/people", Action::ReadAll),
+    ("/accounts", Action::ReadAll),
+    ("/ledger", Action::ReadAll),
+    ("/ledger?prove=1", Action::ReadAll),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -76,8 +76,19 @@ async fn the_request_journey_over_http() {
     assert_eq!(d["clauses"], json!(["1.2.4"]), "{d}");
     assert_eq!(d["chain"], json!(["SMD", "TMS"]), "{d}");
     let (status, d) = api.call("POST", "/api/v1/decisions", Some(&ana), Some(json!({"resource": "cps-db-0", "clause": "1.2.4", "kind": "standing", "valid_until": "2026-12-31"}))).await;
-    assert_eq!((status, d["outcome"].as_str()), (200, Some("deny")), "ANA (SMD) may not hold a database under 1.2.4: {d}");
-    assert!(d["reasons"].as_array().unwrap().iter().all(|r| r["clause"] != "1.2.4" || r["effect"] != "permits"), "{d}");
+    assert_eq!(
+        (status, d["outcome"].as_str()),
+        (200, Some("deny")),
+        "ANA (SMD) may not hold a database under 1.2.4: {d}"
+    );
+    assert!(
+        d["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["clause"] != "1.2.4" || r["effect"] != "permits"),
+        "{d}"
+    );
     assert_eq!(w.size().await, size, "a preview records nothing");
 
     let (status, r) = api.call("POST", "/api/v1/requests", Some(&ana), Some(body)).await;
@@ -229,15 +240,18 @@ async fn findings_are_read_and_answered_over_http_by_role() {
     let (status, _) = api.call("GET", "/api/v1/findings", Some(&ana), None).await;
     assert_eq!(status, 403, "a requester does not read findings");
     let size = w.size().await;
-    let (status, e) = api.call("POST", &path("acknowledge"), Some(&auditor), Some(note.clone())).await;
+    let (status, e) =
+        api.call("POST", &path("acknowledge"), Some(&auditor), Some(note.clone())).await;
     assert_eq!(status, 403, "an auditor changes nothing: {e}");
     let (status, e) = api.call("POST", &path("shelve"), Some(&chief), Some(note.clone())).await;
     assert_eq!((status, e["field"].as_str()), (400, Some("step")), "{e}");
-    let (status, e) = api.call("POST", &path("acknowledge"), Some(&chief), Some(json!({"note": " "}))).await;
+    let (status, e) =
+        api.call("POST", &path("acknowledge"), Some(&chief), Some(json!({"note": " "}))).await;
     assert_eq!((status, e["field"].as_str()), (400, Some("note")), "{e}");
     assert_eq!(w.size().await, size, "nothing recorded for what was refused");
 
-    let (status, f) = api.call("POST", &path("acknowledge"), Some(&chief), Some(note.clone())).await;
+    let (status, f) =
+        api.call("POST", &path("acknowledge"), Some(&chief), Some(note.clone())).await;
     assert_eq!((status, f["status"].as_str()), (200, Some("acknowledged")), "{f}");
     let (status, e) = api.call("POST", &path("acknowledge"), Some(&chief), Some(note)).await;
     assert_eq!(status, 409, "acknowledged once: {e}");

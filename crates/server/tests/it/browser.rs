@@ -259,7 +259,13 @@ async fn a_pass_is_asked_for_approved_and_scanned_in_and_out_in_chromium() {
     // The Deputy Commissioner finds it on the datacenter board and approves it.
     sign_in(&browser, &base, "DC", &totp.generate(w.now() as u64)).await;
     browser.find(Locator::LinkText("Datacenters")).await.unwrap().click().await.unwrap();
-    browser.find(Locator::Css("a[href=\"/datacenters/DC-MAIN\"]")).await.unwrap().click().await.unwrap();
+    browser
+        .find(Locator::Css("a[href=\"/datacenters/DC-MAIN\"]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     see(&browser, "section.requested", &pass).await;
     let shifts = see(&browser, "table.shifts tbody", "(now)").await;
     assert!(shifts.contains("GUARD-1 at POST-MAIN-LOBBY"), "{shifts}");
@@ -280,7 +286,13 @@ async fn a_pass_is_asked_for_approved_and_scanned_in_and_out_in_chromium() {
 
     sign_in(&browser, &base, "GUARD-1", "").await;
     browser.find(Locator::LinkText("Datacenters")).await.unwrap().click().await.unwrap();
-    browser.find(Locator::Css("a.station[href=\"/gate/DC-MAIN\"]")).await.unwrap().click().await.unwrap();
+    browser
+        .find(Locator::Css("a.station[href=\"/gate/DC-MAIN\"]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     see(&browser, "h1", "Guard station").await;
     see(&browser, "main", "Nobody: the datacenter is closed (4.3).").await;
 
@@ -339,7 +351,12 @@ async fn an_imported_log_opens_a_finding_that_its_custodian_acknowledges_in_chro
     let su = &findings.iter().find(|f| f.evidence.contains("(to oracle) ben")).unwrap().id;
     let row = format!("tr[id=\"{su}\"]");
     browser.find(Locator::Css(&format!("{row} summary"))).await.unwrap().click().await.unwrap();
-    see(&browser, &format!("{row} pre"), "auth.log:4: Dec  1 07:20:00 cps-db1 su[103]: (to oracle) ben on pts/1").await;
+    see(
+        &browser,
+        &format!("{row} pre"),
+        "auth.log:4: Dec  1 07:20:00 cps-db1 su[103]: (to oracle) ben on pts/1",
+    )
+    .await;
     screenshot(&browser, "findings-to-answer").await;
     let form = format!("tr[id=\"{su}\"] form.step");
     let note = "SDD rotates the oracle password today; BEN's su rule is removed";
@@ -373,5 +390,27 @@ async fn an_imported_log_opens_a_finding_that_its_custodian_acknowledges_in_chro
     browser.goto(&format!("{base}/findings")).await.unwrap();
     see(&browser, "table.findings tbody", "(su from pts/1)").await;
     assert!(browser.find(Locator::Css("form.step")).await.is_err(), "an auditor changes nothing");
+
+    // The auditor checks the registry, and that the acknowledgement is in the ledger.
+    browser.find(Locator::LinkText("System accounts")).await.unwrap().click().await.unwrap();
+    let registry = see(&browser, "table.accounts tbody", "oracle@cps-db1").await;
+    assert!(registry.contains("SDD") && registry.contains("10.20.1.0/24"), "{registry}");
+    browser.find(Locator::LinkText("Ledger")).await.unwrap().click().await.unwrap();
+    see(&browser, "table.events tbody", "finding.status").await;
+    let row = browser
+        .find(Locator::XPath("//table[@class='events']//tr[td[3]='finding.status']"))
+        .await
+        .unwrap();
+    let text = row.text().await.unwrap();
+    assert!(text.ends_with("CHIEF-SDD"), "{text}");
+    let seq = text.split_whitespace().next().unwrap().to_owned();
+    row.find(Locator::Css("a")).await.unwrap().click().await.unwrap();
+    let verdict = see(&browser, "p.verdict", "included").await;
+    assert!(verdict.starts_with(&format!("✓ Event {seq} is included")), "{verdict}");
+    screenshot(&browser, "ledger-proof").await;
+    browser.find(Locator::LinkText("Organisation")).await.unwrap().click().await.unwrap();
+    let smd = see(&browser, "li.unit[id=SMD]", "1.2.4").await;
+    assert!(smd.contains("Systems and network administration") || smd.contains("1.2.4"), "{smd}");
+    screenshot(&browser, "organisation").await;
     browser.close().await.unwrap();
 }
