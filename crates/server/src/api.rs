@@ -612,6 +612,46 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(openapi())
 }
 
+/// Adds to every operation the errors any route can answer (the middleware's 401 and 403,
+/// and the service's statuses, from `ServiceError::status`), each with the error body,
+/// so that a client or a schema-driven fuzzer finds every status documented.
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, ResponseBuilder};
+        const ERRORS: [(&str, &str); 7] = [
+            ("400", "Bad input: the body names the field and how to fix it"),
+            ("401", "No valid bearer token"),
+            (
+                "403",
+                "Bantay's own policy refuses the caller's roles, or the service refuses the caller",
+            ),
+            ("404", "No such record"),
+            ("409", "Refused in the record's present state"),
+            ("502", "A system Bantay reads or enforces on did not answer"),
+            ("503", "Too many writers at once; try again"),
+        ];
+        for item in api.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                for (status, description) in ERRORS {
+                    operation.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content(
+                                "application/json",
+                                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                            )
+                            .build()
+                            .into()
+                    });
+                }
+            }
+        }
+    }
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -634,7 +674,7 @@ impl Modify for BearerAuth {
     components(schemas(ErrorBody, RequestForm, RequestView, DecisionView, ReasonView, ApprovalView, GrantView, AssignmentForm, MoverReport, MovedGrant,
         ReviewForm, ReviewDecision, ReviewView, ReviewItemView, NotificationView, TaskView, TaskDoneForm,
         IncidentForm, IncidentView, PassForm, PassView, RevokeForm, CodeForm, GateView, LogLine, Swept, Reconciled, FindingView, FindingNote)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ErrorResponses)
 )]
 struct ApiDoc;
 
