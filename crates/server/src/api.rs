@@ -201,20 +201,22 @@ struct RequestFilter {
     responses((status = 200, body = Vec<RequestView>), (status = 401, body = ErrorBody)))]
 async fn list_requests(
     State(s): State<AppState>,
-    _caller: Caller,
+    Caller(actor): Caller,
+    CallerRoles(roles): CallerRoles,
     Query(f): Query<RequestFilter>,
 ) -> ApiResult<Vec<RequestView>> {
-    Ok(Json(s.requests(f.status.as_deref()).await?))
+    Ok(Json(s.requests_seen_by(actor.id(), &roles, f.status.as_deref()).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/requests/{id}", params(("id" = String, Path)), tag = "requests",
     responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)))]
 async fn show_request(
     State(s): State<AppState>,
-    _caller: Caller,
+    Caller(actor): Caller,
+    CallerRoles(roles): CallerRoles,
     Path(id): Path<String>,
 ) -> ApiResult<RequestView> {
-    Ok(Json(s.view(&id).await?))
+    Ok(Json(s.request_seen_by(actor.id(), &roles, &id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/requests/{id}/approve", params(("id" = String, Path)), tag = "requests",
@@ -259,10 +261,11 @@ fn time(seconds: i64) -> String {
     responses((status = 200, body = Vec<GrantView>), (status = 404, body = ErrorBody)))]
 async fn grants(
     State(s): State<AppState>,
-    _caller: Caller,
+    Caller(actor): Caller,
+    CallerRoles(roles): CallerRoles,
     Path(id): Path<String>,
 ) -> ApiResult<Vec<GrantView>> {
-    let rows = s.grants_of(&id).await?;
+    let rows = s.grants_seen_by(&actor, &roles, &id).await?;
     Ok(Json(
         rows.into_iter()
             .map(|g| GrantView {

@@ -1,15 +1,17 @@
 //! What the web pages show, as the service decides it: each method checks the session's
 //! role against Bantay's own policy and reads what that role may see.
 
-use bantay_core::Action;
+use std::collections::BTreeSet;
+
 use bantay_core::{shift_at, shifts_between, Timestamp};
+use bantay_core::{Action, Role};
 use bantay_store::{FindingRow, GrantRow, GuardLogRow, PassRow, PersonRow, VisitRow};
 
 use crate::datacenter::GateView;
 use crate::error::{Result, ServiceError};
 use crate::requests::{RequestForm, RequestView};
-use crate::service::Service;
-use crate::signin::Session;
+use crate::service::{Actor, Service};
+use crate::signin::{permits, Session};
 
 /// The order's rules a dashboard reports on, in the order's order.
 pub const RULES: [(&str, &str); 6] = [
@@ -162,20 +164,61 @@ impl Service {
     /// one of its steps, or someone who may read everything.
     pub async fn request_for(&self, session: &Session, id: &str) -> Result<RequestView> {
         session.require(Action::ViewOwn)?;
+        self.request_seen_by(&session.person, &session.roles, id).await
+    }
+
+    /// One request, for someone it concerns (see [`concerns`]) or who reads everything.
+    pub async fn request_seen_by(
+        &self,
+        person: &str,
+        roles: &BTreeSet<Role>,
+        id: &str,
+    ) -> Result<RequestView> {
         let view = self.view(id).await?;
-        let me = session.person.as_str();
-        let concerned = view.requester == me
-            || view.person == me
-            || view
-                .steps
-                .iter()
-                .any(|s| s.approver.as_deref() == Some(me) || s.eligible.iter().any(|e| e == me));
-        if !concerned && !session.may(Action::ReadAll) {
+        if !concerns(&view, person) && !permits(roles, Action::ReadAll) {
             return Err(ServiceError::Forbidden(format!(
-                "{me} may not see {id}: it is neither theirs nor awaiting their approval"
+                "{person} may not see {id}: it is neither theirs nor awaiting their approval"
             )));
         }
         Ok(view)
+    }
+
+    /// Requests (of one status when given) that concern `person`, or all of them for
+    /// someone who reads everything.
+    pub async fn requests_seen_by(
+        &self,
+        person: &str,
+        roles: &BTreeSet<Role>,
+        status: Option<&str>,
+    ) -> Result<Vec<RequestView>> {
+        let all = self.requests(status).await?;
+        if permits(roles, Action::ReadAll) {
+            return Ok(all);
+        }
+        Ok(all.into_iter().filter(|r| concerns(r, person)).collect())
+    }
+
+    /// A person's grants, for themselves, a head of one of their units, or someone who
+    /// reads everything.
+    pub async fn grants_seen_by(
+        &self,
+        caller: &Actor,
+        roles: &BTreeSet<Role>,
+        person: &str,
+    ) -> Result<Vec<GrantRow>> {
+        if self.store.person(person).await?.is_none() {
+            return Err(ServiceError::NotFound { what: "person", id: person.to_owned() });
+        }
+        let allowed = caller.id() == person
+            || permits(roles, Action::ReadAll)
+            || self.heads_unit_of(caller, person).await?;
+        if !allowed {
+            return Err(ServiceError::Forbidden(format!(
+                "{} may see their own grants, or as a unit head those of their unit; {person} is neither",
+                caller.id()
+            )));
+        }
+        self.grants_of(person).await
     }
 
     /// Submits a request in a session (see [`Service::submit`]).
@@ -201,6 +244,16 @@ impl Service {
         session.require(Action::ApproveRequest)?;
         self.approve(&session.actor(), id).await
     }
+}
+
+/// Whether a request concerns `person`: they asked, it is for them, or they approved or
+/// may approve one of its steps.
+pub fn concerns(request: &RequestView, person: &str) -> bool {
+    request.requester == person
+        || request.person == person
+        || request.steps.iter().any(|s| {
+            s.approver.as_deref() == Some(person) || s.eligible.iter().any(|e| e == person)
+        })
 }
 
 /// Whether `person` may approve the step a request awaits.

@@ -540,7 +540,7 @@ impl Service {
     }
 
     /// Whether `actor` heads a unit `person` belongs to now (or one above it).
-    async fn heads_unit_of(&self, actor: &Actor, person: &str) -> Result<bool> {
+    pub(crate) async fn heads_unit_of(&self, actor: &Actor, person: &str) -> Result<bool> {
         let now = self.now();
         let (snapshot, persons) = self.snapshot_of(&[person], &[]).await?;
         for unit in snapshot.units_at(persons[0], now) {

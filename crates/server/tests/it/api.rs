@@ -298,3 +298,48 @@ async fn a_schema_driven_fuzzer_finds_no_server_error_and_nothing_undocumented()
         assert!(report.contains(&tested), "all {operations} operations tested: {report}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_reads_only_the_requests_and_grants_that_concern_them() {
+    let w = World::bureau(Backend::Sqlite).await;
+    let op = Actor::system("test");
+    w.service.assign_role(&op, "CARL", bantay_core::Role::Auditor, true).await.unwrap();
+    let api = Api::serve(&w).await;
+    let token = |p: &'static str| {
+        let service = w.service.clone();
+        async move { service.issue_token(&Actor::system("test"), p).await.unwrap() }
+    };
+    let (ana, ben, chief_sdd, auditor) =
+        (token("ANA").await, token("BEN").await, token("CHIEF-SDD").await, token("CARL").await);
+    let ask = json!({"resource": "cps-db-0", "clause": "2.2.1", "kind": "standing", "valid_until": "2026-12-31"});
+    let (status, r) = api.call("POST", "/api/v1/requests", Some(&ben), Some(ask)).await;
+    assert_eq!(status, 201, "{r}");
+    let id = r["id"].as_str().unwrap();
+
+    let listed = |v: &serde_json::Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let (_, mine) = api.call("GET", "/api/v1/requests", Some(&ana), None).await;
+    assert!(listed(&mine).is_empty(), "ANA sees none of BEN's requests: {mine}");
+    let (status, _) = api.call("GET", &format!("/api/v1/requests/{id}"), Some(&ana), None).await;
+    assert_eq!(status, 403);
+    for (who, token) in
+        [("BEN", &ben), ("CHIEF-SDD, who approves it", &chief_sdd), ("an auditor", &auditor)]
+    {
+        let (_, seen) = api.call("GET", "/api/v1/requests", Some(token), None).await;
+        assert_eq!(listed(&seen), [id], "{who}: {seen}");
+    }
+
+    let (status, _) = api.call("GET", "/api/v1/persons/BEN/grants", Some(&ana), None).await;
+    assert_eq!(status, 403, "ANA may not read BEN's grants");
+    for token in [&ben, &chief_sdd, &auditor] {
+        let (status, g) = api.call("GET", "/api/v1/persons/BEN/grants", Some(token), None).await;
+        assert_eq!(status, 200, "{g}");
+    }
+    let (status, _) = api.call("GET", "/api/v1/persons/NOBODY/grants", Some(&ana), None).await;
+    assert_eq!(status, 404);
+}
