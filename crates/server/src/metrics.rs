@@ -46,8 +46,13 @@ pub(crate) async fn count(
     next: axum::middleware::Next,
 ) -> Response {
     let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = request.method().clone();
     let response = next.run(request).await;
-    service.metrics.count(&route, response.status().as_u16());
+    let status = response.status().as_u16();
+    service.metrics.count(&route, status);
+    // The route, not the path or headers: a log line never carries a token, a cookie or
+    // a query string.
+    tracing::debug!(%method, route, status, "answered");
     response
 }
 

@@ -39,6 +39,15 @@ pub struct Args {
 const DEMO_PASSWORD: &str = "bantay demo password";
 
 pub fn run(args: &Args, place: &Place, options: &ServiceOptions) -> anyhow::Result<ExitCode> {
+    // What the server does goes to standard error, at the level `BANTAY_LOG` names
+    // (`info` unless set; `debug` adds a line per response).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BANTAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
     if args.demo {
         let fresh =
             crate::commands::init::run(&Default::default(), place, crate::output::Output::Text);

@@ -706,3 +706,82 @@ fn a_hosts_accounts_are_imported_linked_and_refused_when_broken() {
     );
     assert!(missing.stderr.contains("nowhere/passwd"), "{missing:?}");
 }
+
+/// `bantay serve` logs sign-ins, refusals and every response at `BANTAY_LOG=trace`, and
+/// none of its lines carries a password, a session secret or an API token.
+#[test]
+fn serve_logs_what_happens_and_never_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"], 0);
+    ok(d, &["personnel", "add", "--id", "ANA", "--name", "Ana Reyes"], 0);
+    let password = "correct horse battery staple";
+    let wrong = "incorrect mule battery stapler";
+    let set =
+        crate::bantay_with(d, &["users", "password", "ANA"], &[("BANTAY_PASSWORD", password)]);
+    assert_eq!(set.code, 0, "{set:?}");
+    let issued = ok(d, &["tokens", "issue", "--person", "ANA"], 0);
+    let token =
+        issued.stdout.split_whitespace().find(|w| w.starts_with("bty_")).unwrap().to_owned();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bantay"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("BANTAY_LOG", "trace")
+        .current_dir(d)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut banner = String::new();
+    while !banner.contains("bantay serves") {
+        stderr.read_line(&mut banner).unwrap();
+    }
+    let http = |request: String| {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut out).unwrap();
+        out
+    };
+    let sign_in = |password: &str| {
+        let body = format!("login=ANA&password={}&code=", password.replace(' ', "+"));
+        http(format!(
+            "POST /signin HTTP/1.0\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ))
+    };
+    assert!(sign_in(wrong).starts_with("HTTP/1.0 401"));
+    let signed_in = sign_in(password);
+    let secret = signed_in
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: bantay_session="))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("no session cookie: {signed_in}"))
+        .to_owned();
+    let page =
+        http(format!("GET / HTTP/1.0\r\nHost: x\r\nCookie: bantay_session={secret}\r\n\r\n"));
+    assert!(page.contains("Good day, Ana Reyes"), "{page}");
+    let api = http(format!(
+        "GET /api/v1/requests HTTP/1.0\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+    ));
+    assert!(api.starts_with("HTTP/1.0 200"), "{api}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut log).unwrap();
+
+    for line in ["sign-in refused", "signed in", "route=\"/api/v1/requests\" status=200"] {
+        assert!(log.contains(line), "the log has `{line}`:\n{log}");
+    }
+    for (what, secret) in [
+        ("password", password),
+        ("wrong password", wrong),
+        ("session secret", &secret),
+        ("token", &token),
+    ] {
+        assert!(!log.contains(secret), "the log carries the {what}:\n{log}");
+    }
+    let plus = password.replace(' ', "+");
+    assert!(!log.contains(&plus), "the log carries the form-encoded password:\n{log}");
+}
