@@ -271,6 +271,35 @@ impl Service {
     /// Sets `person`'s password; enrols a TOTP second factor when their roles need one and
     /// none is enrolled, or when `new_totp` asks for a new one. A person may set their own;
     /// an administrator or the CLI's operator anyone's.
+    /// A signed-in person changes their own password: the current one must match (a
+    /// session left open on a shared machine is not enough), the new one meets the same
+    /// rules as [`Service::set_password`], and the second factor stays as it is.
+    pub async fn change_password(&self, session: &Session, current: &str, new: &str) -> Result<()> {
+        let kept = self.store.credential(&session.person).await?;
+        let matches = match kept {
+            Some(row) => {
+                let current = current.to_owned();
+                tokio::task::spawn_blocking(move || password_matches(&row.password, &current))
+                    .await
+                    .map_err(|e| {
+                        ServiceError::Refused(format!("checking the password stopped: {e}"))
+                    })?
+            }
+            None => false,
+        };
+        if !matches {
+            return Err(ServiceError::bad("current", "that is not your current password"));
+        }
+        if current == new {
+            return Err(ServiceError::bad(
+                "password",
+                "choose a password other than the current one",
+            ));
+        }
+        self.set_password(&session.actor(), &session.person, new, false).await?;
+        Ok(())
+    }
+
     pub async fn set_password(
         &self,
         actor: &Actor,

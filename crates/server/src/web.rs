@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/requests", get(requests_page).post(submit_request))
         .route("/requests/{id}", get(request_page))
         .route("/requests/{id}/approve", post(approve_request))
+        .route("/password", get(password_page).post(change_password))
         .route("/organisation", get(organisation_page))
         .route("/people", get(people_page))
         .route("/accounts", get(accounts_page))
@@ -174,7 +175,7 @@ fn layout(title: &str, session: Option<&Session>, body: Markup) -> (HeaderMap, S
                             }
                         }
                         form.signout method="post" action="/signout" {
-                            span.who { (s.name) " (" (s.person) ")" }
+                            a.who href="/password" title="Change your password" { (s.name) " (" (s.person) ")" }
                             input type="hidden" name="csrf" value=(s.csrf);
                             button type="submit" { "Sign out" }
                         }
@@ -630,6 +631,54 @@ async fn approve_request(
     check_csrf(&visitor, &form.csrf)?;
     let view = service.approve_as(&visitor.session, &id).await?;
     Ok(Redirect::to(&format!("/requests/{}", view.id)).into_response())
+}
+
+// ---- one's own password ----
+
+fn password_view(session: &Session, message: Option<(&str, &str)>) -> Markup {
+    html! {
+        h1 { "Change your password" }
+        @if let Some((class, text)) = message { p class=(class) role="alert" { (text) } }
+        form.password method="post" action="/password" {
+            input type="hidden" name="csrf" value=(session.csrf);
+            label for="current" { "Current password" }
+            input #current name="current" type="password" autocomplete="current-password" required;
+            label for="password" { "New password " small { "(at least 12 characters; a few words are easiest to remember)" } }
+            input #password name="password" type="password" autocomplete="new-password" minlength="12" required;
+            button type="submit" { "Change it" }
+        }
+    }
+}
+
+async fn password_page(visitor: Visitor) -> impl IntoResponse {
+    layout("Password", Some(&visitor.session), password_view(&visitor.session, None))
+}
+
+#[derive(serde::Deserialize)]
+struct PasswordPost {
+    #[serde(default)]
+    csrf: String,
+    current: String,
+    password: String,
+}
+
+async fn change_password(
+    State(service): State<AppState>,
+    visitor: Visitor,
+    Form(form): Form<PasswordPost>,
+) -> Result<Response, PageError> {
+    check_csrf(&visitor, &form.csrf)?;
+    let session = &visitor.session;
+    let (status, message) =
+        match service.change_password(session, &form.current, &form.password).await {
+            Ok(()) => (StatusCode::OK, ("done", "Your password is changed.".to_owned())),
+            Err(ServiceError::BadInput { message, .. }) => {
+                (StatusCode::BAD_REQUEST, ("refusal", message))
+            }
+            Err(other) => return Err(other.into()),
+        };
+    let view = password_view(session, Some((message.0, &message.1)));
+    Ok((status, layout("Password", Some(session), view)).into_response())
 }
 
 // ---- the organisation, people, system accounts, the ledger ----

@@ -92,6 +92,33 @@ async fn password(w: &World, person: &str) -> Option<TOTP> {
 }
 
 on_both_backends! {
+    async fn a_person_changes_their_own_password_only_knowing_the_current_one(backend) {
+        let w = World::bureau(backend).await;
+        password(&w, "ANA").await;
+        let b = Browser::open(&w).await;
+        let secret = session_cookie(&b.sign_in("ANA", GOOD, "").await);
+        let page = b.get("/password", Some(&secret)).await;
+        assert!(page.text.contains("Change your password"), "{}", page.text);
+        let csrf = csrf_of(&page);
+        let next = "a different long passphrase";
+
+        let forged = b.post("/password", Some(&secret), &[("current", GOOD), ("password", next)]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "no CSRF token");
+        let wrong = b.post("/password", Some(&secret), &[("csrf", &csrf), ("current", "not it at all, no"), ("password", next)]).await;
+        assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+        assert!(wrong.text.contains("that is not your current password"), "{}", wrong.text);
+        let short = b.post("/password", Some(&secret), &[("csrf", &csrf), ("current", GOOD), ("password", "short")]).await;
+        assert!(short.text.contains("use at least 12 characters"), "{}", short.text);
+        let size = w.size().await;
+        let changed = b.post("/password", Some(&secret), &[("csrf", &csrf), ("current", GOOD), ("password", next)]).await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+        assert!(changed.text.contains("Your password is changed."), "{}", changed.text);
+        assert_eq!(w.kinds_since(size).await, ["credential.set"]);
+
+        assert_eq!(b.sign_in("ANA", GOOD, "").await.status, StatusCode::UNAUTHORIZED, "the old one is gone");
+        assert_eq!(b.sign_in("ANA", next, "").await.location.as_deref(), Some("/"));
+    }
+
     async fn a_requester_signs_in_with_a_password_and_sees_their_privileges(backend) {
         let w = World::bureau(backend).await;
         w.set("2026-07-01T09:00:00+08:00");
