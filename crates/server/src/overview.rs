@@ -403,11 +403,11 @@ impl Service {
             datacenter: dc.id.clone(),
             name: dc.name.clone(),
             requested,
-            around: lines[at.saturating_sub(2)..lines.len().min(at + 4)].to_vec(),
-            week: lines[..=at.min(lines.len().saturating_sub(1))]
-                .iter()
-                .map(|l| (l.start, l.visits))
-                .collect(),
+            around: lines
+                .get(at.saturating_sub(2)..lines.len().min(at + 4))
+                .unwrap_or(&[])
+                .to_vec(),
+            week: lines.get(..=at).unwrap_or(&[]).iter().map(|l| (l.start, l.visits)).collect(),
         })
     }
 
