@@ -490,7 +490,17 @@ impl Service {
         let proof = match prove {
             None => None,
             Some(seq) => {
-                let bundle = self.store.prove(seq, None).await?;
+                let size = head.as_ref().map_or(0, |h| h.head.size);
+                if seq >= size {
+                    return Err(ServiceError::bad(
+                        "prove",
+                        format!(
+                            "the ledger holds events 0 to {}; choose one of them",
+                            size.saturating_sub(1)
+                        ),
+                    ));
+                }
+                let bundle = self.store.prove(seq, Some(size)).await?;
                 let keys = self.store.signing_keys().await?;
                 let signed_by =
                     keys.iter().find(|k| hex::encode(k.to_bytes()) == bundle.public_key);

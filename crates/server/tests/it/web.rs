@@ -288,6 +288,15 @@ on_both_backends! {
         assert!(home.text.contains("<li class=\"rule breach\"><span class=\"clause\">4.5</span>"), "{}", home.text);
         assert!(home.text.contains("<span class=\"count\">1 open</span>"), "{}", home.text);
 
+        // The ledger page proves an event, and says which numbers exist when asked for another.
+        let proved = b.get("/ledger?prove=1", Some(&secret)).await;
+        assert!(proved.text.contains("✓ Event 1 is included under the signed head of"), "{}", proved.text);
+        for (query, words) in [("prove=99999", "the ledger holds events 0 to"), ("prove=one", "`one` is not an event number")] {
+            let refused = b.get(&format!("/ledger?{query}"), Some(&secret)).await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+            assert!(refused.text.contains(words), "{}", refused.text);
+        }
+
         // Administrators configure; an auditor does not.
         let refused = w.service.assign_role(&bantay_server::Actor::person("BEN"), "ANA", bantay_core::Role::Auditor, true).await;
         assert!(matches!(refused, Err(bantay_server::ServiceError::Forbidden(_))), "{refused:?}");
