@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use bantay_core::{AccessPolicy, Action, Role};
-use bantay_store::CredentialRow;
+use bantay_store::{CredentialRow, NewEvent};
 use serde_json::json;
 use sha2::Digest as _;
 use totp_rs::{Algorithm, Secret, TOTP};
@@ -297,6 +297,22 @@ impl Service {
             ));
         }
         self.set_password(&session.actor(), &session.person, new, false).await?;
+        // Whoever knew the old password is signed out everywhere else.
+        let now = self.now().unix_seconds();
+        let others: Vec<NewEvent> = self
+            .store
+            .sessions_of(&session.person, now)
+            .await?
+            .into_iter()
+            .filter(|s| s.reference != session.reference)
+            .map(|s| {
+                let body = json!({ "reference": s.reference, "reason": "password changed" });
+                self.event("session.closed", &session.actor(), body)
+            })
+            .collect();
+        if !others.is_empty() {
+            self.store.append(others, now).await?;
+        }
         Ok(())
     }
 

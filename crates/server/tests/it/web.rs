@@ -96,6 +96,7 @@ on_both_backends! {
         let w = World::bureau(backend).await;
         password(&w, "ANA").await;
         let b = Browser::open(&w).await;
+        let elsewhere = session_cookie(&b.sign_in("ANA", GOOD, "").await);
         let secret = session_cookie(&b.sign_in("ANA", GOOD, "").await);
         let page = b.get("/password", Some(&secret)).await;
         assert!(page.text.contains("Change your password"), "{}", page.text);
@@ -113,7 +114,9 @@ on_both_backends! {
         let changed = b.post("/password", Some(&secret), &[("csrf", &csrf), ("current", GOOD), ("password", next)]).await;
         assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
         assert!(changed.text.contains("Your password is changed."), "{}", changed.text);
-        assert_eq!(w.kinds_since(size).await, ["credential.set"]);
+        assert_eq!(w.kinds_since(size).await, ["credential.set", "session.closed"]);
+        assert_eq!(b.get("/", Some(&elsewhere)).await.location.as_deref(), Some("/signin"), "signed out elsewhere");
+        assert_eq!(b.get("/", Some(&secret)).await.status, StatusCode::OK, "still signed in here");
 
         assert_eq!(b.sign_in("ANA", GOOD, "").await.status, StatusCode::UNAUTHORIZED, "the old one is gone");
         assert_eq!(b.sign_in("ANA", next, "").await.location.as_deref(), Some("/"));
