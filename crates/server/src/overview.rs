@@ -3,8 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use bantay_core::{shift_at, shifts_between, Timestamp};
-use bantay_core::{Action, Role};
+use bantay_core::{shift_at, shifts_between, Action, Role, Timestamp};
 use bantay_store::{FindingRow, GrantRow, GuardLogRow, PassRow, PersonRow, VisitRow};
 
 use crate::datacenter::GateView;
@@ -46,6 +45,25 @@ pub struct Dashboard {
     pub notifications: usize,
 }
 
+/// The findings each rule of [`RULES`] gained in each of the twelve weeks before `now`,
+/// oldest first: (week start, one count per rule).
+fn weekly_findings(findings: &[FindingRow], now: i64) -> Vec<(i64, Vec<usize>)> {
+    const WEEK: i64 = 7 * 86_400;
+    (0..12)
+        .rev()
+        .map(|ago| {
+            let start = now - (ago + 1) * WEEK;
+            let gained = |clause: &str| {
+                findings
+                    .iter()
+                    .filter(|f| (start..start + WEEK).contains(&f.opened) && of_rule(f, clause))
+                    .count()
+            };
+            (start, RULES.iter().map(|(clause, _)| gained(clause)).collect())
+        })
+        .collect()
+}
+
 fn of_rule(finding: &FindingRow, clause: &str) -> bool {
     finding.clause == clause
         || finding.clause.strip_prefix(clause).is_some_and(|r| r.starts_with('.'))
@@ -61,25 +79,7 @@ impl Service {
             Vec::new()
         };
         let weekly = if session.may(Action::ViewFindings) {
-            (0..12)
-                .rev()
-                .map(|ago| {
-                    let start = now - (ago + 1) * 7 * 86_400;
-                    let end = start + 7 * 86_400;
-                    let counts = RULES
-                        .iter()
-                        .map(|(clause, _)| {
-                            findings
-                                .iter()
-                                .filter(|f| {
-                                    f.opened >= start && f.opened < end && of_rule(f, clause)
-                                })
-                                .count()
-                        })
-                        .collect();
-                    (start, counts)
-                })
-                .collect()
+            weekly_findings(&findings, now)
         } else {
             Vec::new()
         };
@@ -550,5 +550,45 @@ impl Service {
             "exit" => self.gate_exit(&guard, datacenter, code).await,
             other => Err(ServiceError::bad("action", format!("`{other}` is not enter or exit"))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(clause: &str, opened: i64) -> FindingRow {
+        FindingRow {
+            id: format!("F-{clause}-{opened}"),
+            clause: clause.to_owned(),
+            subject: "oracle@cps-db1".to_owned(),
+            summary: String::new(),
+            evidence: String::new(),
+            status: "open".to_owned(),
+            opened,
+            seq: 0,
+        }
+    }
+
+    #[test]
+    fn each_finding_counts_once_in_the_week_and_under_the_rule_it_was_opened_in() {
+        let now = 100 * 86_400;
+        let week = 7 * 86_400;
+        let findings = [
+            finding("4.5", now - 1),             // the last week
+            finding("4.1.2", now - week - 1),    // the week before, under 4.1
+            finding("4.2", now - 12 * week),     // the first of the twelve
+            finding("4.2", now - 12 * week - 1), // before them: not counted
+            finding("4.3", now),                 // now: after the last week
+        ];
+        let weekly = weekly_findings(&findings, now);
+        assert_eq!(weekly.len(), 12);
+        let rule = |clause: &str| RULES.iter().position(|(c, _)| *c == clause).unwrap();
+        assert_eq!(weekly[11].0, now - week);
+        assert_eq!(weekly[11].1[rule("4.5")], 1);
+        assert_eq!(weekly[10].1[rule("4.1")], 1);
+        assert_eq!(weekly[0].1[rule("4.2")], 1);
+        let total: usize = weekly.iter().flat_map(|(_, counts)| counts).sum();
+        assert_eq!(total, 3);
     }
 }
