@@ -49,6 +49,6 @@ pub use requests::{ApprovalView, DecisionView, RequestForm, RequestView};
 pub use reviews::{ReviewDecision, ReviewForm, ReviewView};
 pub use scan::StateScan;
 pub use service::{unit_events, Actor, Service};
-pub use signin::{Enrolment, Session, SignInForm, SignedIn, SESSION_SECONDS};
+pub use signin::{Enrolment, Session, SignInForm, SignedIn, IDLE_SECONDS, SESSION_SECONDS};
 pub use syslog::{receive_syslog, SyslogAddresses};
 pub use tail::follow_file;

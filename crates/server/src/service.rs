@@ -51,6 +51,8 @@ pub struct Service {
     decide_lock: tokio::sync::Mutex<()>,
     /// Failed sign-ins and used TOTP steps (see `signin`).
     pub(crate) attempts: std::sync::Mutex<crate::signin::Attempts>,
+    /// When this process last saw each session in use, by reference (the idle timeout).
+    pub(crate) last_seen: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     /// What `/metrics` reports.
     pub(crate) metrics: crate::metrics::Metrics,
 }
@@ -73,6 +75,7 @@ impl Service {
             targets,
             decide_lock: tokio::sync::Mutex::new(()),
             attempts: Default::default(),
+            last_seen: Default::default(),
             metrics: Default::default(),
         }
     }

@@ -26,6 +26,9 @@ use crate::service::{new_id, Actor, Service};
 
 /// How long a session lasts, whatever is done in it (a working day and a half).
 pub const SESSION_SECONDS: i64 = 12 * 3600;
+
+/// A session not used for this long is closed (a browser left open at a desk).
+pub const IDLE_SECONDS: i64 = 30 * 60;
 /// Failed sign-ins for one name before further tries for it wait.
 pub const MAX_FAILURES: usize = 5;
 /// Failed sign-ins from one address before further tries from it wait: higher, because
@@ -464,6 +467,7 @@ impl Service {
             "expires": expires, "factors": factors, "address": address,
         });
         self.record("session.opened", &Actor::person(&person), body).await?;
+        self.seen(&reference, now);
         if let Ok(mut attempts) = self.attempts.lock() {
             attempts.failures.remove(&name_key);
         }
@@ -495,6 +499,11 @@ impl Service {
             .session(&sha256_hex(secret), now)
             .await?
             .ok_or(ServiceError::Unauthenticated)?;
+        if self.idle_since(&row.reference, now).is_some() {
+            let body = json!({ "reference": row.reference, "reason": "idle" });
+            self.record("session.closed", &Actor::person(&row.person), body).await?;
+            return Err(ServiceError::Unauthenticated);
+        }
         let roles = self.roles_of(&row.person).await?;
         // A role that needs a second factor, gained after a sign-in with a password only.
         if roles.iter().any(|r| r.needs_second_factor()) && !row.factors.contains("totp") {
@@ -509,6 +518,35 @@ impl Service {
             csrf: csrf_of(secret),
             expires: row.expires,
         })
+    }
+
+    /// Notes that a session was used at `now`; entries idle past the timeout are dropped
+    /// once the map grows, so it holds about the sessions in use.
+    fn seen(&self, reference: &str, now: i64) {
+        if let Ok(mut seen) = self.last_seen.lock() {
+            if seen.len() >= 4096 {
+                seen.retain(|_, last| now - *last <= IDLE_SECONDS);
+            }
+            seen.insert(reference.to_owned(), now);
+        }
+    }
+
+    /// When a session went idle, if it has been unused past the timeout; otherwise marks
+    /// it used now. The times are this process's: a session it has not seen (opened on
+    /// another server, or before a restart) starts being timed now, so a restart signs
+    /// nobody out.
+    fn idle_since(&self, reference: &str, now: i64) -> Option<i64> {
+        let Ok(mut seen) = self.last_seen.lock() else { return None };
+        match seen.get(reference).copied() {
+            Some(last) if now - last > IDLE_SECONDS => {
+                seen.remove(reference);
+                Some(last)
+            }
+            _ => {
+                seen.insert(reference.to_owned(), now);
+                None
+            }
+        }
     }
 
     /// Closes the session a cookie's secret belongs to.

@@ -226,10 +226,24 @@ on_both_backends! {
         let kinds = w.kinds_since(0).await;
         assert!(kinds.ends_with(&["session.opened".to_owned(), "session.closed".to_owned()]), "{kinds:?}");
 
-        // A session ends after twelve hours, whatever is done in it.
+        // A session ends after twelve hours, however busy it is.
         let again = session_cookie(&b.sign_in("BEN", GOOD, "").await);
-        w.advance(12 * 3600);
+        for _ in 0..35 {
+            w.advance(20 * 60);
+            assert_eq!(b.get("/", Some(&again)).await.status, StatusCode::OK);
+        }
+        w.advance(20 * 60);
         assert_eq!(b.get("/", Some(&again)).await.location.as_deref(), Some("/signin"));
+
+        // And after half an hour unused: closed, and recorded so.
+        let idle = session_cookie(&b.sign_in("BEN", GOOD, "").await);
+        w.advance(bantay_server::IDLE_SECONDS - 60);
+        assert_eq!(b.get("/", Some(&idle)).await.status, StatusCode::OK, "used just in time");
+        w.advance(bantay_server::IDLE_SECONDS + 1);
+        assert_eq!(b.get("/", Some(&idle)).await.location.as_deref(), Some("/signin"));
+        let last = w.events().await.pop().unwrap();
+        assert_eq!((last["kind"].as_str(), last["body"]["reason"].as_str()), (Some("session.closed"), Some("idle")), "{last}");
+        assert_eq!(b.get("/", Some(&idle)).await.location.as_deref(), Some("/signin"), "closed for good");
 
         // A sign-in posted from another site is refused.
         let request = b.http.post(format!("{}/signin", b.base))
