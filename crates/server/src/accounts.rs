@@ -295,9 +295,11 @@ impl Service {
         Ok(Ingested { source: name.to_owned(), sha256, bytes: hashing.bytes, tally, opened, known })
     }
 
-    /// Every finding on record, oldest first.
+    /// Every finding on record, newest first.
     pub async fn findings(&self) -> Result<Vec<FindingRow>> {
-        Ok(self.store.findings().await?)
+        let mut findings = self.store.findings().await?;
+        findings.sort_by(|a, b| b.opened.cmp(&a.opened).then_with(|| a.id.cmp(&b.id)));
+        Ok(findings)
     }
 
     /// Moves a finding on: acknowledged (someone owns it), remediated (fixed, with what

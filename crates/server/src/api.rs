@@ -582,9 +582,7 @@ impl From<bantay_store::FindingRow> for FindingView {
 #[utoipa::path(get, path = "/api/v1/findings", tag = "findings",
     responses((status = 200, description = "Every finding, newest first", body = Vec<FindingView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn findings(State(s): State<AppState>, _caller: Caller) -> ApiResult<Vec<FindingView>> {
-    let mut rows = s.findings().await?;
-    rows.sort_by(|a, b| b.opened.cmp(&a.opened).then_with(|| a.id.cmp(&b.id)));
-    Ok(Json(rows.into_iter().map(FindingView::from).collect()))
+    Ok(Json(s.findings().await?.into_iter().map(FindingView::from).collect()))
 }
 
 /// Why a finding moves on.

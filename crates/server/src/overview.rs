@@ -119,10 +119,8 @@ impl Service {
     /// Findings not yet remediated, newest first, for those who may see them.
     pub async fn unremediated_findings(&self, session: &Session) -> Result<Vec<FindingRow>> {
         session.require(Action::ViewFindings)?;
-        let mut findings: Vec<FindingRow> =
-            self.store.findings().await?.into_iter().filter(|f| f.status != "remediated").collect();
-        findings.sort_by(|a, b| b.opened.cmp(&a.opened).then_with(|| a.id.cmp(&b.id)));
-        Ok(findings)
+        let findings = self.findings().await?;
+        Ok(findings.into_iter().filter(|f| f.status != "remediated").collect())
     }
 }
 
@@ -416,29 +414,20 @@ impl Service {
         session.require(Action::ViewOwn)?;
         let now = self.now().unix_seconds();
         let org = &self.pack.org;
-        let depth = |unit: &bantay_core::Unit| {
-            let mut depth = 0;
-            let mut parent = unit.parent;
-            while let Some(p) = parent {
-                parent = org.unit(p).parent;
-                depth += 1;
-            }
-            depth
-        };
         // Depth first, children in the pack's order, so the list reads as a tree.
         let mut order = Vec::new();
-        let mut stack: Vec<&bantay_core::Unit> =
-            org.units().iter().filter(|u| u.parent.is_none()).rev().collect();
-        while let Some(unit) = stack.pop() {
-            order.push(unit);
+        let mut stack: Vec<(&bantay_core::Unit, usize)> =
+            org.units().iter().filter(|u| u.parent.is_none()).rev().map(|u| (u, 0)).collect();
+        while let Some((unit, depth)) = stack.pop() {
+            order.push((unit, depth));
             let children =
                 org.units().iter().filter(|c| c.parent.is_some_and(|p| org.unit(p).id == unit.id));
-            stack.extend(children.rev());
+            stack.extend(children.rev().map(|c| (c, depth + 1)));
         }
         let mut units = Vec::new();
-        for unit in order {
+        for (unit, depth) in order {
             units.push(OrgUnit {
-                depth: depth(unit),
+                depth,
                 id: unit.id.clone(),
                 name: unit.name.clone(),
                 head_title: unit.head.clone(),
@@ -457,12 +446,15 @@ impl Service {
     pub async fn people(&self, session: &Session) -> Result<Vec<(PersonRow, Vec<GrantRow>)>> {
         session.require(Action::ReadAll)?;
         let now = self.now().unix_seconds();
-        let mut grants = self.store.grants_in_force(now).await?;
-        grants.sort_by(|a, b| a.person.cmp(&b.person).then_with(|| a.resource.cmp(&b.resource)));
+        let mut held: std::collections::HashMap<String, Vec<GrantRow>> = Default::default();
+        for grant in self.store.grants_in_force(now).await? {
+            held.entry(grant.person.clone()).or_default().push(grant);
+        }
         let mut people = Vec::new();
         for person in self.store.persons().await? {
-            let held = grants.iter().filter(|g| g.person == person.id).cloned().collect();
-            people.push((person, held));
+            let mut grants = held.remove(&person.id).unwrap_or_default();
+            grants.sort_by(|a, b| a.resource.cmp(&b.resource));
+            people.push((person, grants));
         }
         Ok(people)
     }

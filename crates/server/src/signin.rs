@@ -271,9 +271,6 @@ impl Service {
         Ok(())
     }
 
-    /// Sets `person`'s password; enrols a TOTP second factor when their roles need one and
-    /// none is enrolled, or when `new_totp` asks for a new one. A person may set their own;
-    /// an administrator or the CLI's operator anyone's.
     /// A signed-in person changes their own password: the current one must match (a
     /// session left open on a shared machine is not enough), the new one meets the same
     /// rules as [`Service::set_password`], and the second factor stays as it is.
@@ -319,6 +316,9 @@ impl Service {
         Ok(())
     }
 
+    /// Sets `person`'s password; enrols a TOTP second factor when their roles need one and
+    /// none is enrolled, or when `new_totp` asks for a new one. A person may set their own;
+    /// an administrator or the CLI's operator anyone's.
     pub async fn set_password(
         &self,
         actor: &Actor,
@@ -499,7 +499,7 @@ impl Service {
             .session(&sha256_hex(secret), now)
             .await?
             .ok_or(ServiceError::Unauthenticated)?;
-        if self.idle_since(&row.reference, now).is_some() {
+        if self.went_idle(&row.reference, now) {
             let body = json!({ "reference": row.reference, "reason": "idle" });
             self.record("session.closed", &Actor::person(&row.person), body).await?;
             return Err(ServiceError::Unauthenticated);
@@ -531,20 +531,19 @@ impl Service {
         }
     }
 
-    /// When a session went idle, if it has been unused past the timeout; otherwise marks
-    /// it used now. The times are this process's: a session it has not seen (opened on
-    /// another server, or before a restart) starts being timed now, so a restart signs
-    /// nobody out.
-    fn idle_since(&self, reference: &str, now: i64) -> Option<i64> {
-        let Ok(mut seen) = self.last_seen.lock() else { return None };
-        match seen.get(reference).copied() {
-            Some(last) if now - last > IDLE_SECONDS => {
+    /// Whether a session has gone unused past the timeout; if not, marks it used now. The
+    /// times are this process's: a session it has not seen (opened on another server, or
+    /// before a restart) starts being timed now, so a restart signs nobody out.
+    fn went_idle(&self, reference: &str, now: i64) -> bool {
+        let Ok(mut seen) = self.last_seen.lock() else { return false };
+        match seen.get(reference) {
+            Some(&last) if now - last > IDLE_SECONDS => {
                 seen.remove(reference);
-                Some(last)
+                true
             }
             _ => {
                 seen.insert(reference.to_owned(), now);
-                None
+                false
             }
         }
     }

@@ -305,6 +305,12 @@ on_both_backends! {
         assert!(home.text.contains("<li class=\"rule breach\"><span class=\"clause\">4.5</span>"), "{}", home.text);
         assert!(home.text.contains("<span class=\"count\">1 open</span>"), "{}", home.text);
 
+        // Everyone's privileges, each with its clause.
+        w.legacy_grant("G-1", "ANA", "cps-db-0", "1.3.2", "2026-01-01", "2026-12-31").await;
+        let people = b.get("/people", Some(&secret)).await;
+        assert!(people.text.contains("<td>ANA Santos (ANA)</td><td>cps-db-0</td><td>CMO 04-2019 1.3.2</td>"), "{}", people.text);
+        assert!(people.text.contains("<td>BEN Santos (BEN)</td><td class=\"none\" colspan=\"3\">none</td>"), "{}", people.text);
+
         // The ledger page proves an event, and says which numbers exist when asked for another.
         let proved = b.get("/ledger?prove=1", Some(&secret)).await;
         assert!(proved.text.contains("✓ Event 1 is included under the signed head of"), "{}", proved.text);
