@@ -84,7 +84,14 @@ struct Console {
     host: String,
     account: String,
     time: bantay_core::Timestamp,
-    evidence: String,
+}
+
+/// What one log line shows: a console login to check, a system account's misuse (its
+/// finding's id, subject and summary), and the start of the line as evidence.
+struct Shown {
+    console: Option<Console>,
+    misuse: Option<(String, String, String)>,
+    text: String,
 }
 
 /// The longest stretch of a log line kept as evidence.
@@ -200,56 +207,60 @@ impl Service {
         let rules = &self.pack.rules.system_accounts;
         let clause = rules.clause.as_str().to_owned();
         let mut hashing = Hashing { inner: source, hash: Sha256::new(), bytes: 0 };
-        let mut found = Vec::new();
-        let mut consoles = Vec::new();
-        let tally = read_log(&mut hashing, context, |number, line, reading| {
-            let Reading::Event(event) = reading else { return };
-            // At a datacenter host's console someone must be inside (4.3, 4.4).
-            // The line as evidence: where it is in the file, and (the start of) the line.
-            let evidence = || {
-                let text = String::from_utf8_lossy(line);
-                let text: String = text.chars().take(EVIDENCE_CHARS).collect();
-                format!("{name}:{}: {text}", number + first - 1)
-            };
+        // What a line shows, worked out where it is read (on every core); only lines that
+        // show something come back, and get their number and evidence here, in order.
+        let look = |line: &[u8], reading: Reading<'_>| {
+            let Reading::Event(event) = reading else { return None };
             // At a datacenter host's console someone must be inside (4.3, 4.4).
             let console =
                 event.service == LogService::Login && event.method == "console" && event.success;
-            if let (true, Some(time)) = (console, event.time) {
-                if let Some(dc) = self.pack.catalog.datacenter_of_host(&event.host) {
-                    consoles.push(Console {
+            let console = match (console, event.time) {
+                (true, Some(time)) => {
+                    self.pack.catalog.datacenter_of_host(&event.host).map(|dc| Console {
                         datacenter: dc.id.clone(),
                         host: event.host.to_string(),
                         account: event.account.to_string(),
                         time,
-                        evidence: evidence(),
-                    });
+                    })
                 }
-            }
+                _ => None,
+            };
             let use_ = account_use(&event);
-            if let Some(how) = misuse(rules, &registry, &use_) {
+            let misuse = misuse(rules, &registry, &use_).map(|how| {
                 let mut digest = Sha256::new();
                 digest.update(use_.host.as_bytes());
                 digest.update([0]);
                 digest.update(line);
                 let id = format!("F-4.5-{}", &hex::encode(digest.finalize())[..16]);
-                found.push((
-                    id,
-                    clause.clone(),
-                    format!("{}@{}", use_.account, use_.host),
-                    how.describe(&use_),
-                    evidence(),
-                ));
+                (id, format!("{}@{}", use_.account, use_.host), how.describe(&use_))
+            });
+            if console.is_none() && misuse.is_none() {
+                return None;
+            }
+            // The start of the line, as evidence.
+            let text: String = String::from_utf8_lossy(line).chars().take(EVIDENCE_CHARS).collect();
+            Some(Shown { console, misuse, text })
+        };
+        let mut found = Vec::new();
+        let mut consoles = Vec::new();
+        let tally = read_log(&mut hashing, context, look, |number, shown: Shown| {
+            // Where the line is in the file, and the line.
+            let evidence = format!("{name}:{}: {}", number + first - 1, shown.text);
+            if let Some(console) = shown.console {
+                consoles.push((console, evidence.clone()));
+            }
+            if let Some((id, subject, summary)) = shown.misuse {
+                found.push((id, clause.clone(), subject, summary, evidence));
             }
         })
         .map_err(|e| ServiceError::bad("log", format!("cannot read {name}: {e}")))?;
         let sha256 = hex::encode(hashing.hash.finalize());
         let entry_clause = self.pack.rules.datacenter.clause.as_str();
-        for c in consoles {
+        for (c, evidence) in consoles {
             if !self.store.inside_at(&c.datacenter, c.time.unix_seconds()).await?.is_empty() {
                 continue;
             }
-            let id =
-                format!("F-{entry_clause}-{}", &hex::encode(Sha256::digest(&c.evidence))[..16]);
+            let id = format!("F-{entry_clause}-{}", &hex::encode(Sha256::digest(&evidence))[..16]);
             found.push((
                 id,
                 entry_clause.to_owned(),
@@ -262,7 +273,7 @@ impl Service {
                     c.datacenter,
                     c.time.manila()
                 ),
-                c.evidence,
+                evidence,
             ));
         }
 

@@ -373,16 +373,11 @@ impl Service {
         };
         let factors: Vec<&str> =
             if row.totp.is_some() { vec!["password", "totp"] } else { vec!["password"] };
-        // The secrets first, then the record that they were set; if the record cannot be
-        // appended, what was kept before is put back.
-        self.store.put_credential(person, Some(&row)).await?;
-        let recorded = self
-            .record("credential.set", actor, json!({ "person": person, "factors": factors }))
-            .await;
-        if let Err(e) = recorded {
-            self.store.put_credential(person, kept.as_ref()).await?;
-            return Err(e);
-        }
+        // The secrets and the record that they were set, in one transaction.
+        let event =
+            self.event("credential.set", actor, json!({ "person": person, "factors": factors }));
+        let now = self.now().unix_seconds();
+        self.store.append_with_credential(vec![event], now, person, Some(&row)).await?;
         Ok(Enrolment { person: person.to_owned(), totp_uri })
     }
 

@@ -18,6 +18,7 @@ use tokio::sync::Mutex;
 use crate::database::{dispatch_pool, dispatch_tx, Database, DatabaseUrl, OpenMode, Tx};
 use crate::error::{Doing, Result, StoreError};
 use crate::keys::public_key_hex;
+use crate::queries::CredentialRow;
 use crate::state::{apply, apply_all, Change, STATE_TABLES};
 
 /// An event to append; the ledger gives it its sequence number.
@@ -150,7 +151,7 @@ impl Store {
         let changes = parse_all(&all, true)?;
         let mut writer = self.writer.lock().await;
         writer.signer = Some(Signer { key, since: 0 });
-        let appended = self.commit(&mut writer, &all, changes, now, None, None).await;
+        let appended = self.commit(&mut writer, &all, changes, now, Terms::default()).await;
         if appended.is_err() {
             writer.signer = None;
         }
@@ -185,7 +186,7 @@ impl Store {
     pub(crate) async fn append_refs(&self, events: &[&NewEvent], now: i64) -> Result<Appended> {
         let changes = parse_all(events, false)?;
         let mut writer = self.writer.lock().await;
-        self.commit(&mut writer, events, changes, now, None, None).await
+        self.commit(&mut writer, events, changes, now, Terms::default()).await
     }
 
     /// Appends `events` only if the ledger still holds `expected` events: a decision
@@ -201,7 +202,8 @@ impl Store {
         let events: Vec<&NewEvent> = events.iter().collect();
         let changes = parse_all(&events, false)?;
         let mut writer = self.writer.lock().await;
-        self.commit(&mut writer, &events, changes, now, None, Some(expected)).await
+        let terms = Terms { expected: Some(expected), ..Terms::default() };
+        self.commit(&mut writer, &events, changes, now, terms).await
     }
 
     /// Signs `message` with the ledger's signing key, for documents Bantay issues on the
@@ -245,21 +247,43 @@ impl Store {
         let events = [NewEvent::new("ledger.key_rotated", actor, now, body)];
         let events: Vec<&NewEvent> = events.iter().collect();
         let changes = parse_all(&events, true)?;
-        self.commit(&mut writer, &events, changes, now, Some(new), None).await
+        self.commit(
+            &mut writer,
+            &events,
+            changes,
+            now,
+            Terms { rotate_to: Some(new), ..Terms::default() },
+        )
+        .await
     }
 
-    /// The one transaction of an append. `rotate_to` is a key that signs from the first
-    /// event of this batch on (only for a rotation); `expected` the ledger's size the
-    /// caller's decision rests on.
+    /// Appends `events` and, in the same transaction, keeps `person`'s secrets (or removes
+    /// them, with `None`). Secrets stay outside the ledger, but are never kept without the
+    /// event that records them set (`credential.set`), nor that event without them.
+    pub async fn append_with_credential(
+        &self,
+        events: Vec<NewEvent>,
+        now: i64,
+        person: &str,
+        credential: Option<&CredentialRow>,
+    ) -> Result<Appended> {
+        let events: Vec<&NewEvent> = events.iter().collect();
+        let changes = parse_all(&events, false)?;
+        let mut writer = self.writer.lock().await;
+        let terms = Terms { credential: Some((person, credential)), ..Terms::default() };
+        self.commit(&mut writer, &events, changes, now, terms).await
+    }
+
+    /// The one transaction of an append, on `terms`.
     async fn commit(
         &self,
         writer: &mut Writer,
         events: &[&NewEvent],
         changes: Vec<Change>,
         now: i64,
-        rotate_to: Option<SigningKey>,
-        expected: Option<u64>,
+        terms: Terms<'_>,
     ) -> Result<Appended> {
+        let Terms { rotate_to, expected, credential } = terms;
         if writer.signer.is_none() && rotate_to.is_none() {
             return Err(StoreError::NoSigningKey);
         }
@@ -276,8 +300,13 @@ impl Store {
                 events: base,
             });
         }
-        let result =
+        let mut result =
             self.write(&mut tx, writer, base, events, &changes, now, rotate_to.as_ref()).await;
+        if let (Ok(_), Some((person, row))) = (&result, credential) {
+            if let Err(e) = keep_credential(&mut tx, person, row).await {
+                result = Err(e);
+            }
+        }
         let result = match result {
             Ok(head) => tx.commit().await.map(|()| head),
             Err(e) => Err(e),
@@ -607,6 +636,44 @@ fn parse_all(events: &[&NewEvent], internal: bool) -> Result<Vec<Change>> {
             Change::parse(&e.kind, &e.body)
         })
         .collect()
+}
+
+/// What an append does beside writing its events.
+#[derive(Default)]
+struct Terms<'a> {
+    /// A key that signs from the first event of this batch on (only for a rotation).
+    rotate_to: Option<SigningKey>,
+    /// The ledger's size the caller's decision rests on.
+    expected: Option<u64>,
+    /// A person's secrets to keep (or, with `None`, remove) with the events.
+    credential: Option<(&'a str, Option<&'a CredentialRow>)>,
+}
+
+/// Keeps a person's secrets (replacing what was kept), or removes them with `None`.
+async fn keep_credential(tx: &mut Tx, person: &str, row: Option<&CredentialRow>) -> Result<()> {
+    dispatch_tx!(tx, conn => {
+        match row {
+            Some(r) => sqlx::query(
+                "INSERT INTO credentials (person, password, totp, changed) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (person) DO UPDATE SET password = excluded.password, \
+                 totp = excluded.totp, changed = excluded.changed",
+            )
+            .bind(person)
+            .bind(&r.password)
+            .bind(&r.totp)
+            .bind(r.changed)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected()),
+            None => sqlx::query("DELETE FROM credentials WHERE person = $1")
+                .bind(person)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected()),
+        }
+    })
+    .doing("keeping a credential")?;
+    Ok(())
 }
 
 /// Inserts the events' rows: on PostgreSQL as arrays in one statement, on SQLite as

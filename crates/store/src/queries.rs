@@ -814,20 +814,4 @@ impl Store {
         )?;
         Ok(rows.pop())
     }
-
-    /// Keeps a person's secrets (replacing what was kept), or removes them with `None`.
-    /// Not a ledger event: the caller records `credential.set` after this succeeds.
-    pub async fn put_credential(&self, person: &str, row: Option<&CredentialRow>) -> Result<()> {
-        dispatch_pool!(&self.database().pool, pool => {
-            match row {
-                Some(r) => sqlx::query(
-                    "INSERT INTO credentials (person, password, totp, changed) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (person) DO UPDATE SET password = excluded.password, totp = excluded.totp, changed = excluded.changed")
-                    .bind(person).bind(&r.password).bind(&r.totp).bind(r.changed).execute(pool).await.map(|r| r.rows_affected()),
-                None => sqlx::query("DELETE FROM credentials WHERE person = $1").bind(person).execute(pool).await.map(|r| r.rows_affected()),
-            }
-        })
-        .doing("keeping a credential")?;
-        Ok(())
-    }
 }

@@ -238,57 +238,173 @@ impl LogTally {
             Reading::Unknown => self.unknown += 1,
         }
     }
+
+    /// Adds the counts of another stretch of the same log.
+    fn absorb(&mut self, other: &LogTally) {
+        self.lines += other.lines;
+        self.events += other.events;
+        self.failures += other.failures;
+        self.other += other.other;
+        self.unknown += other.unknown;
+    }
 }
 
-/// Reads a whole log, line by line, calling `each` with the line's number (from 1), its
-/// bytes and what it is. Lines may be of any length; a last line without a newline counts.
-/// Only reading the source can fail.
-pub fn read_log(
+/// Reads a whole log. `look` is shown every line (its bytes, without the line ending, and
+/// what it is) and says whether the line matters to the caller; `found` is then called
+/// with each line's number (from 1) and what `look` made of it, in the order of the log.
+/// Lines may be of any length; a last line without a newline counts. Only reading the
+/// source can fail.
+///
+/// Reading a line depends on nothing but the line, so each block of the log is cut at line
+/// ends into one part per core and the parts are read, and looked at, at once; only what
+/// `look` keeps crosses back to the calling thread, where `found` runs.
+pub fn read_log<T: Send>(
+    source: impl std::io::Read,
+    context: &LogContext,
+    look: impl Fn(&[u8], Reading<'_>) -> Option<T> + Sync,
+    found: impl FnMut(u64, T),
+) -> std::io::Result<LogTally> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_PARTS);
+    read_log_on(cores, source, context, look, found)
+}
+
+/// At most this many parts of a block are read at once.
+const MAX_PARTS: usize = 16;
+
+/// [`read_log`] with `cores` threads reading lines, while the calling thread reads the
+/// source ahead into a second buffer and hands on what they keep.
+pub fn read_log_on<T: Send>(
+    cores: usize,
     mut source: impl std::io::Read,
     context: &LogContext,
-    mut each: impl FnMut(u64, &[u8], Reading<'_>),
+    look: impl Fn(&[u8], Reading<'_>) -> Option<T> + Sync,
+    mut found: impl FnMut(u64, T),
 ) -> std::io::Result<LogTally> {
-    const CHUNK: usize = 1 << 20;
+    let cores = cores.clamp(1, MAX_PARTS);
+    // Big enough that starting the threads is lost in the reading: 4 MiB a core.
+    let mut current = vec![0u8; cores << 22];
+    let mut ahead = vec![0u8; cores << 22];
     let mut tally = LogTally::default();
-    let mut buffer = vec![0u8; CHUNK];
-    let mut filled = 0;
+    let (mut end, mut at_end) = fill(&mut source, &mut current, 0)?;
     loop {
-        if filled == buffer.len() {
-            // One line longer than the buffer: make room for it.
-            buffer.resize(buffer.len() * 2, 0);
-        }
-        let read = match source.read(&mut buffer[filled..]) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+        // Whole lines only, but for the last line of the log (`fill` leaves a newline in
+        // a buffer it has not filled to the end of the source).
+        let complete = match memchr::memrchr(b'\n', &current[..end]) {
+            Some(newline) if !at_end => newline + 1,
+            _ => end,
         };
-        let end = filled + read;
-        // Checking a megabyte for UTF-8 at once is much cheaper than line by line; a chunk
-        // that is not UTF-8 throughout is checked line by line.
-        let chunk = std::str::from_utf8(&buffer[..end]).ok();
-        let mut start = 0;
-        let mut one = |line: &[u8], start: usize, stop: usize, tally: &mut LogTally| {
-            let reading = match chunk {
-                Some(text) => read_text(&text[start..stop], context),
-                None => read_line(line, context),
-            };
-            tally.add(&reading);
-            each(tally.lines, line, reading);
-        };
-        for newline in memchr::memchr_iter(b'\n', &buffer[..end]) {
-            one(&buffer[start..newline], start, newline, &mut tally);
-            start = newline + 1;
-        }
-        if read == 0 {
-            if start < end {
-                one(&buffer[start..end], start, end, &mut tally);
+        let parts = cut_at_lines(&current[..complete], cores);
+        let mut next = Ok((0, true));
+        std::thread::scope(|scope| {
+            let readers: Vec<_> =
+                parts.iter().map(|part| scope.spawn(|| read_part(part, context, &look))).collect();
+            if !at_end {
+                let carried = &current[complete..end];
+                if ahead.len() < current.len() {
+                    ahead.resize(current.len(), 0);
+                }
+                ahead[..carried.len()].copy_from_slice(carried);
+                next = fill(&mut source, &mut ahead, carried.len());
             }
+            for reader in readers {
+                match reader.join() {
+                    Ok(part) => {
+                        for (line, kept) in part.kept {
+                            found(tally.lines + line, kept);
+                        }
+                        tally.absorb(&part.tally);
+                    }
+                    // Readers never panic on input (the fuzz targets hold them to it); if
+                    // one ever did, that panic is the bug to see, not a part to skip.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
+        if at_end {
             return Ok(tally);
         }
-        let complete = start;
-        buffer.copy_within(complete..end, 0);
-        filled = end - complete;
+        (end, at_end) = next?;
+        std::mem::swap(&mut current, &mut ahead);
     }
+}
+
+/// Reads `source` into `buffer` from `filled` on, until the buffer is full or the source
+/// ends; a buffer full of one line longer than it grows. Returns how far the buffer is
+/// filled and whether the source ended.
+fn fill(
+    source: &mut impl std::io::Read,
+    buffer: &mut Vec<u8>,
+    mut filled: usize,
+) -> std::io::Result<(usize, bool)> {
+    loop {
+        if filled == buffer.len() {
+            if memchr::memchr(b'\n', buffer).is_some() {
+                return Ok((filled, false));
+            }
+            buffer.resize(buffer.len() * 2, 0);
+        }
+        match source.read(&mut buffer[filled..]) {
+            Ok(0) => return Ok((filled, true)),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// `block` cut into at most `parts` pieces, each ending at a line's end.
+fn cut_at_lines(block: &[u8], parts: usize) -> Vec<&[u8]> {
+    let size = block.len().div_ceil(parts.max(1)).max(1);
+    let mut pieces = Vec::with_capacity(parts);
+    let mut rest = block;
+    while !rest.is_empty() {
+        let cut = match rest.get(size..).and_then(|after| memchr::memchr(b'\n', after)) {
+            Some(i) => size + i + 1,
+            None => rest.len(),
+        };
+        let (piece, after) = rest.split_at(cut);
+        pieces.push(piece);
+        rest = after;
+    }
+    pieces
+}
+
+/// What one part of a block held, and what was kept of it, by line number in the part.
+struct Part<T> {
+    tally: LogTally,
+    kept: Vec<(u64, T)>,
+}
+
+/// Reads and looks at every line of `part`. Checking megabytes for UTF-8 at once is much
+/// cheaper than line by line; a part that is not UTF-8 throughout is checked line by line.
+fn read_part<T>(
+    part: &[u8],
+    context: &LogContext,
+    look: &impl Fn(&[u8], Reading<'_>) -> Option<T>,
+) -> Part<T> {
+    let text = std::str::from_utf8(part).ok();
+    let mut tally = LogTally::default();
+    let mut kept = Vec::new();
+    let mut one = |start: usize, stop: usize| {
+        let bytes = &part[start..stop];
+        let reading = match text.and_then(|t| t.get(start..stop)) {
+            Some(text) => read_text(text, context),
+            None => read_line(bytes, context),
+        };
+        tally.add(&reading);
+        if let Some(k) = look(bytes, reading) {
+            kept.push((tally.lines, k));
+        }
+    };
+    let mut start = 0;
+    for newline in memchr::memchr_iter(b'\n', part) {
+        one(start, newline);
+        start = newline + 1;
+    }
+    if start < part.len() {
+        one(start, part.len());
+    }
+    Part { tally, kept }
 }
 
 /// Substring search for the readers' fixed words. Both `str::split_once(&str)` and a

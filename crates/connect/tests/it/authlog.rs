@@ -359,3 +359,54 @@ fn a_december_line_read_in_january_is_last_years() {
     let given = LogContext::in_year(2027, MANILA_OFFSET_SECONDS);
     assert_eq!(time(&line("Dec 31"), &given), Timestamp::parse("2027-12-31T23:59:59+08:00").ok());
 }
+
+/// A whole log read on several threads is what reading its lines one by one gives, in
+/// order and numbered from 1, whatever the number of threads, however the source hands
+/// out its bytes, across blocks, and with a last line that has no newline, CRLF endings
+/// and a line that is not UTF-8.
+#[test]
+fn a_log_read_on_many_threads_is_read_as_line_by_line() {
+    use bantay_connect::authlog::read_log_on;
+    let mut log = Vec::new();
+    for name in ["fail2ban-sshd.log", "fail2ban-pam-generic.log", "fail2ban-sshd-journal.log"] {
+        log.extend(std::fs::read(crate::fixtures().join("authlog").join(name)).unwrap());
+    }
+    log.extend_from_slice(
+        b"Nov 30 10:00:00 h sshd[1]: Accepted password for ana from 10.0.0.5 port 5 ssh2\r\n",
+    );
+    log.extend_from_slice(&[0xff, 0xfe, b'\n', b'\n']);
+    let small = log.clone();
+    // Past one block (4 MiB a thread) so that lines are carried from block to block.
+    while log.len() < 9 << 20 {
+        log.extend_from_slice(&small);
+    }
+    log.extend_from_slice(b"Nov 30 10:00:01 h su[2]: (to oracle) ben on pts/1");
+    let context = context(2026);
+    let expected: Vec<(u64, Vec<u8>, String)> = log
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .map(|(i, line)| (i as u64 + 1, line.to_vec(), format!("{:?}", read_line(line, &context))))
+        .collect();
+    /// Hands out at most `step` bytes a read, as a pipe or socket may.
+    struct Trickle<'a>(&'a [u8], usize);
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(out.len()).min(self.1);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    for (cores, step) in [(1, usize::MAX), (2, 65_537), (3, usize::MAX), (7, 1 << 20)] {
+        let mut got = Vec::with_capacity(expected.len());
+        let look =
+            |line: &[u8], reading: Reading<'_>| Some((line.to_vec(), format!("{reading:?}")));
+        let found = |number, (line, reading)| got.push((number, line, reading));
+        let tally = read_log_on(cores, Trickle(&log, step), &context, look, found).unwrap();
+        assert_eq!(tally.lines, expected.len() as u64, "{cores} threads");
+        assert!(tally.events > 1000 && tally.unknown > 0, "{tally:?}");
+        let first_wrong = got.iter().zip(&expected).position(|(g, e)| g != e);
+        assert_eq!(first_wrong, None, "{cores} threads, reads of {step} bytes");
+        assert_eq!(got.len(), expected.len());
+    }
+}
