@@ -306,11 +306,35 @@ impl Service {
         Ok(Ingested { source: name.to_owned(), sha256, bytes: hashing.bytes, tally, opened, known })
     }
 
-    /// Every finding on record, newest first.
-    pub async fn findings(&self) -> Result<Vec<FindingRow>> {
+    /// Every finding on record, newest first, with its evidence, for `actor` to see
+    /// `through` the web page, the API or the CLI. The view is recorded
+    /// (`evidence.viewed`): evidence names people, and who read it is evidence too.
+    pub async fn findings(&self, actor: &Actor, through: &str) -> Result<Vec<FindingRow>> {
+        let findings = self.findings_newest_first().await?;
+        self.evidence_viewed(actor, through, &findings).await?;
+        Ok(findings)
+    }
+
+    /// Every finding on record, newest first, without recording a view: for counting.
+    pub(crate) async fn findings_newest_first(&self) -> Result<Vec<FindingRow>> {
         let mut findings = self.store.findings().await?;
         findings.sort_by(|a, b| b.opened.cmp(&a.opened).then_with(|| a.id.cmp(&b.id)));
         Ok(findings)
+    }
+
+    /// Records that `actor` was shown the evidence of `findings` (nothing, for none).
+    pub(crate) async fn evidence_viewed(
+        &self,
+        actor: &Actor,
+        through: &str,
+        findings: &[FindingRow],
+    ) -> Result<()> {
+        if !findings.is_empty() {
+            let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+            self.record("evidence.viewed", actor, json!({ "findings": ids, "through": through }))
+                .await?;
+        }
+        Ok(())
     }
 
     /// Moves a finding on: acknowledged (someone owns it), remediated (fixed, with what

@@ -581,8 +581,8 @@ impl From<bantay_store::FindingRow> for FindingView {
 
 #[utoipa::path(get, path = "/api/v1/findings", tag = "findings",
     responses((status = 200, description = "Every finding, newest first", body = Vec<FindingView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn findings(State(s): State<AppState>, _caller: Caller) -> ApiResult<Vec<FindingView>> {
-    Ok(Json(s.findings().await?.into_iter().map(FindingView::from).collect()))
+async fn findings(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Vec<FindingView>> {
+    Ok(Json(s.findings(&actor, "api").await?.into_iter().map(FindingView::from).collect()))
 }
 
 /// Why a finding moves on.

@@ -116,11 +116,18 @@ impl Service {
         Ok(Dashboard { standing, weekly, grants, notifications })
     }
 
-    /// Findings not yet remediated, newest first, for those who may see them.
+    /// Findings not yet remediated, newest first, for those who may see them; the view is
+    /// recorded.
     pub async fn unremediated_findings(&self, session: &Session) -> Result<Vec<FindingRow>> {
         session.require(Action::ViewFindings)?;
-        let findings = self.findings().await?;
-        Ok(findings.into_iter().filter(|f| f.status != "remediated").collect())
+        let findings: Vec<_> = self
+            .findings_newest_first()
+            .await?
+            .into_iter()
+            .filter(|f| f.status != "remediated")
+            .collect();
+        self.evidence_viewed(&Actor::person(&session.person), "page", &findings).await?;
+        Ok(findings)
     }
 }
 

@@ -248,6 +248,7 @@ pub const EVENT_KINDS: &[&str] = &[
     "credential.set",
     "session.opened",
     "session.closed",
+    "evidence.viewed",
 ];
 
 pub(crate) fn body<T: DeserializeOwned>(kind: &str, body: &Value) -> Result<T> {

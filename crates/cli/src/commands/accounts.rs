@@ -224,7 +224,7 @@ pub fn findings(
         let service = open(place, options).await?;
         let (id, step, note) = match command {
             FindingsCommand::List { status } => {
-                let findings = or_exit!(service.findings().await);
+                let findings = or_exit!(service.findings(&options.actor(), "cli").await);
                 let shown: Vec<_> = findings
                     .iter()
                     .filter(|f| status.as_ref().is_none_or(|s| &f.status == s))

@@ -2,7 +2,7 @@
 //! findings they open with their lines as evidence, and each finding's lifecycle.
 
 use bantay_core::SystemAccount;
-use bantay_server::{FindingStep, ServiceError};
+use bantay_server::{Actor, FindingStep, ServiceError};
 
 use crate::{on_both_backends, World};
 
@@ -45,7 +45,7 @@ on_both_backends! {
         assert_eq!(ingested.opened.len(), 3, "{ingested:?}");
         assert_eq!(w.kinds_since(size).await, ["finding.opened", "finding.opened", "finding.opened", "authlog.ingested"]);
 
-        let mut findings = w.service.findings().await.unwrap();
+        let mut findings = w.service.findings(&Actor::system("test"), "cli").await.unwrap();
         findings.sort_by(|a, b| a.evidence.cmp(&b.evidence));
         let evidence: Vec<&str> = findings.iter().map(|f| f.evidence.as_str()).collect();
         assert_eq!(evidence, [
@@ -59,7 +59,7 @@ on_both_backends! {
 
         // The ingest is on record with the hash of exactly what was read.
         let events = w.events().await;
-        let last = &events[events.len() - 1]["body"];
+        let last = &events.iter().rfind(|e| e["kind"] == "authlog.ingested").unwrap()["body"];
         let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(LOG.as_bytes()));
         assert_eq!((last["sha256"].as_str(), last["unknown"].as_u64()), (Some(sha.as_str()), Some(1)));
 
@@ -167,7 +167,7 @@ async fn syslog_from_logger_over_udp_and_tcp_opens_findings() {
 
     let mut findings = Vec::new();
     for _ in 0..100 {
-        findings = w.service.findings().await.unwrap();
+        findings = w.service.findings(&Actor::system("test"), "cli").await.unwrap();
         if findings.len() == 2 {
             break;
         }
@@ -189,7 +189,7 @@ async fn syslog_from_logger_over_udp_and_tcp_opens_findings() {
 async fn evidence_when(w: &World, n: usize) -> Vec<String> {
     let mut findings = Vec::new();
     for _ in 0..200 {
-        findings = w.service.findings().await.unwrap();
+        findings = w.service.findings(&Actor::system("test"), "cli").await.unwrap();
         if findings.len() >= n {
             break;
         }
@@ -232,7 +232,11 @@ async fn a_followed_log_is_read_as_it_grows_through_rotation_and_truncation() {
     let line = su(2);
     append(&line[..20]);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(w.service.findings().await.unwrap().len(), 1, "not before its line feed");
+    assert_eq!(
+        w.service.findings(&Actor::system("test"), "cli").await.unwrap().len(),
+        1,
+        "not before its line feed"
+    );
     append(&line[20..]);
     let second = evidence_when(&w, 2).await;
     assert!(second[1].starts_with(&format!("{name}:4: ")), "{second:?}");

@@ -234,9 +234,19 @@ async fn findings_are_read_and_answered_over_http_by_role() {
     let path = |step: &str| format!("/api/v1/findings/{id}/{step}");
     let note = json!({"note": "SDD rotates the oracle password"});
 
+    let size = w.size().await;
     let (status, list) = api.call("GET", "/api/v1/findings", Some(&auditor), None).await;
     assert_eq!((status, list.as_array().map(Vec::len)), (200, Some(3)), "{list}");
     assert!(list[0]["evidence"].as_str().unwrap().starts_with("auth.log:"), "{list}");
+    // Reading evidence is on the record: who, through what, which findings.
+    let viewed = &w.events().await[size..];
+    assert_eq!(viewed.len(), 1, "{viewed:?}");
+    let ids: Vec<_> = list.as_array().unwrap().iter().map(|f| f["id"].clone()).collect();
+    assert_eq!(
+        (viewed[0]["kind"].as_str(), viewed[0]["actor"].as_str()),
+        (Some("evidence.viewed"), Some("CARL"))
+    );
+    assert_eq!(viewed[0]["body"], json!({ "findings": ids, "through": "api" }));
     let (status, _) = api.call("GET", "/api/v1/findings", Some(&ana), None).await;
     assert_eq!(status, 403, "a requester does not read findings");
     let size = w.size().await;

@@ -333,7 +333,7 @@ Dec  1 12:31:00 app-7 login[502]: pam_unix(login:session): session opened for us
 ";
             let ingested = w.service.ingest_log(&w.operator(), "console.log", log.as_bytes(), &w.service.log_context()).await.unwrap();
             assert_eq!(ingested.opened.len(), 1, "{ingested:?}");
-            let f = w.service.findings().await.unwrap().into_iter().find(|f| f.id == ingested.opened[0]).unwrap();
+            let f = w.service.findings(&Actor::system("test"), "cli").await.unwrap().into_iter().find(|f| f.id == ingested.opened[0]).unwrap();
             assert_eq!((f.clause.as_str(), f.subject.as_str()), ("4.3", "root@cps-db1"));
             assert!(f.summary.starts_with("console login as `root` on cps-db1 in DC-MAIN at 2026-12-01T12:30:00+08:00 with nobody inside"), "{}", f.summary);
             assert!(f.evidence.starts_with("console.log:2: Dec  1 12:30:00 cps-db1 login[501]"), "{}", f.evidence);

@@ -8,7 +8,7 @@ use bantay_connect::linux::sudoers::{self, NoIncludes};
 use bantay_connect::linux::{parse_group, parse_passwd, privileged_accounts};
 use bantay_connect::{privileged_roles, read_app_export, ImportedAccount, PostgresTarget};
 use bantay_core::SystemAccount;
-use bantay_server::{AccountsImport, ImportInput, ServiceError, SourceKind};
+use bantay_server::{AccountsImport, Actor, ImportInput, ServiceError, SourceKind};
 use bantay_store::testing::postgres_admin_url;
 use serde_json::Value;
 
@@ -127,7 +127,7 @@ on_both_backends! {
         let later = w.service.import_accounts(&w.operator(), linux_import(fewer)).await.unwrap();
         assert_eq!(later.remediated, 1);
         assert!(!w.service.held_accounts().await.unwrap().iter().any(|r| r.account == "backup"));
-        let gone = w.service.findings().await.unwrap().into_iter().find(|f| f.subject == "backup@cps-host1").unwrap();
+        let gone = w.service.findings(&Actor::system("test"), "cli").await.unwrap().into_iter().find(|f| f.subject == "backup@cps-host1").unwrap();
         assert_eq!(gone.status, "remediated");
         let events = w.events().await;
         let step = events.iter().rev().find(|e| e["kind"] == "finding.status").unwrap();

@@ -301,6 +301,9 @@ on_both_backends! {
         assert_eq!(page.status, StatusCode::OK, "{}", page.text);
         assert!(page.text.contains("<td>F-1</td><td>4.5</td><td>oracle@cps-db1</td>"), "{}", page.text);
         assert!(page.text.contains("(to oracle) ana on pts/0"));
+        let viewed = w.events().await.pop().unwrap();
+        assert_eq!((viewed["kind"].as_str(), viewed["actor"].as_str()), (Some("evidence.viewed"), Some("BEN")));
+        assert_eq!(viewed["body"], json!({ "findings": ["F-1"], "through": "page" }));
         let home = b.get("/", Some(&secret)).await;
         assert!(home.text.contains("<li class=\"rule breach\"><span class=\"clause\">4.5</span>"), "{}", home.text);
         assert!(home.text.contains("<span class=\"count\">1 open</span>"), "{}", home.text);

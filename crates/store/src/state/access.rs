@@ -20,6 +20,8 @@ pub(crate) enum AccessChange {
     CredentialSet(CredentialSet),
     SessionOpened(SessionOpened),
     SessionClosed(SessionClosed),
+    /// Someone was shown findings with their evidence: a record only, no state.
+    EvidenceViewed,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -62,6 +64,17 @@ pub(crate) struct SessionClosed {
 
 const FACTORS: &[&str] = &["password", "totp"];
 
+/// `evidence.viewed`: the findings whose evidence was shown, and where.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvidenceViewed {
+    findings: Vec<String>,
+    through: String,
+}
+
+/// Where evidence can be shown.
+const THROUGH: &[&str] = &["page", "api", "cli"];
+
 impl AccessChange {
     pub(crate) fn parse(kind: &str, value: &Value) -> Result<Option<Self>> {
         let factors_known = |factors: &[String]| -> Result<()> {
@@ -103,6 +116,23 @@ impl AccessChange {
                 AccessChange::SessionOpened(b)
             }
             "session.closed" => AccessChange::SessionClosed(body(kind, value)?),
+            "evidence.viewed" => {
+                let b: EvidenceViewed = body(kind, value)?;
+                if !THROUGH.contains(&b.through.as_str()) {
+                    return Err(refused(
+                        kind,
+                        format!(
+                            "body.through: `{}` is not one of {}",
+                            b.through,
+                            THROUGH.join(", ")
+                        ),
+                    ));
+                }
+                if b.findings.is_empty() {
+                    return Err(refused(kind, "body.findings: name the findings shown".to_owned()));
+                }
+                AccessChange::EvidenceViewed
+            }
             _ => return Ok(None),
         }))
     }
@@ -146,6 +176,7 @@ pub(crate) async fn apply(tx: &mut Tx, seq: i64, time: i64, change: &AccessChang
                 format!("body.reference: session `{}` exists already", s.reference)
             })?;
         }
+        AccessChange::EvidenceViewed => {}
         AccessChange::SessionClosed(s) => {
             let n =
                 execute!(tx, "closing a session",
