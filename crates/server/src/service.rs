@@ -49,10 +49,6 @@ pub struct Service {
     /// Within one process, decisions take turns; across processes `append_at` keeps them
     /// honest.
     decide_lock: tokio::sync::Mutex<()>,
-    /// Failed sign-ins and used TOTP steps (see `signin`).
-    pub(crate) attempts: std::sync::Mutex<crate::signin::Attempts>,
-    /// When this process last saw each session in use, by reference (the idle timeout).
-    pub(crate) last_seen: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     /// What `/metrics` reports.
     pub(crate) metrics: crate::metrics::Metrics,
 }
@@ -74,8 +70,6 @@ impl Service {
             clock,
             targets,
             decide_lock: tokio::sync::Mutex::new(()),
-            attempts: Default::default(),
-            last_seen: Default::default(),
             metrics: Default::default(),
         }
     }

@@ -10,7 +10,7 @@
 //! SHA-256); passwords and TOTP secrets are kept outside the ledger, which records only
 //! that they were set. The CSRF token of a session is derived from its secret.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -138,34 +138,16 @@ pub struct Enrolment {
     pub totp_uri: Option<String>,
 }
 
-/// Failed sign-ins by name and by address, and the last TOTP step used by each person
-/// (a code is good once). In memory: a restart forgets them, which only ever lets a
-/// locked name try again sooner.
-#[derive(Debug, Default)]
-pub(crate) struct Attempts {
-    failures: HashMap<String, Vec<i64>>,
-    last_step: HashMap<String, u64>,
+/// When a key with these failed sign-ins in the window (oldest first) may try again,
+/// if `max` of them mean it may not now.
+fn locked_until(failures: &[i64], max: usize) -> Option<i64> {
+    (max > 0 && failures.len() >= max).then(|| failures[failures.len() - max] + FAILURE_WINDOW)
 }
 
-impl Attempts {
-    fn recent(&mut self, key: &str, now: i64) -> &mut Vec<i64> {
-        let times = self.failures.entry(key.to_owned()).or_default();
-        times.retain(|t| now - t < FAILURE_WINDOW);
-        times
-    }
-
-    /// When `key` may try again after `max` failures in the window, if it may not now.
-    fn locked_until(&mut self, key: &str, max: usize, now: i64) -> Option<i64> {
-        let times = self.recent(key, now);
-        (max > 0 && times.len() >= max).then(|| times[times.len() - max] + FAILURE_WINDOW)
-    }
-
-    fn fail(&mut self, keys: &[&str], now: i64) {
-        for key in keys {
-            self.recent(key, now).push(now);
-        }
-    }
-}
+/// A session's last use is noted at most this often (seconds): a busy session writes
+/// once in a while, not on every page. A session may so be closed as idle up to this
+/// much sooner than the timeout, never later.
+const USE_NOTED_EVERY: i64 = 30;
 
 fn sha256_hex(text: &str) -> String {
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
@@ -388,28 +370,28 @@ impl Service {
         let now = self.now().unix_seconds();
         let login = form.login.trim().to_lowercase();
         let (name_key, address_key) = (format!("name:{login}"), format!("address:{address}"));
-        {
-            let mut attempts = self.attempts.lock().map_err(|_| ServiceError::Busy)?;
-            let locked = [(&name_key, MAX_FAILURES), (&address_key, MAX_FAILURES_PER_ADDRESS)]
-                .into_iter()
-                .filter_map(|(key, max)| attempts.locked_until(key, max, now))
-                .max();
-            if let Some(until) = locked {
-                tracing::warn!(login = %login, address, "sign-in refused: too many failures");
-                self.metrics.signins_locked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                return Err(ServiceError::TooManyAttempts(format!(
-                    "too many failed sign-ins; try again after {}",
-                    bantay_core::Timestamp::from_unix_seconds(until)
-                )));
-            }
+        // The failures within the window: those less than FAILURE_WINDOW seconds old.
+        let since = now - FAILURE_WINDOW + 1;
+        let mut locked = None;
+        for (key, max) in [(&name_key, MAX_FAILURES), (&address_key, MAX_FAILURES_PER_ADDRESS)] {
+            locked = locked.max(locked_until(&self.store.signin_failures(key, since).await?, max));
         }
-        let fail = |message: &str| {
-            if let Ok(mut attempts) = self.attempts.lock() {
-                attempts.fail(&[&name_key, &address_key], now);
-            }
-            tracing::info!(login = %login, address, "sign-in refused");
+        if let Some(until) = locked {
+            tracing::warn!(login = %login, address, "sign-in refused: too many failures");
+            self.metrics.signins_locked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Err(ServiceError::TooManyAttempts(format!(
+                "too many failed sign-ins; try again after {}",
+                bantay_core::Timestamp::from_unix_seconds(until)
+            )));
+        }
+        let (keys, who) = ([name_key.as_str(), address_key.as_str()], login.as_str());
+        let fail = |message: &'static str| async move {
+            tracing::info!(login = %who, address, "sign-in refused");
             self.metrics.signins_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            ServiceError::SignInRefused(message.to_owned())
+            match self.store.signin_failed(&keys, now, now - FAILURE_WINDOW).await {
+                Ok(()) => ServiceError::SignInRefused(message.to_owned()),
+                Err(e) => e.into(),
+            }
         };
         let person = self.person_by_login(&login).await?;
         let credential = match &person {
@@ -422,7 +404,7 @@ impl Service {
             .await
             .map_err(|e| ServiceError::Refused(format!("checking the password stopped: {e}")))?;
         let (Some(person), Some(credential), true) = (person, credential, matches) else {
-            return Err(fail(REFUSED));
+            return Err(fail(REFUSED).await);
         };
         let roles = self.roles_of(&person).await?;
         let mut factors = vec!["password"];
@@ -440,17 +422,14 @@ impl Service {
             }
             let totp = totp(secret, &person)?;
             let step = now.max(0) as u64 / 30;
-            let good = (step.saturating_sub(1)..=step + 1)
-                .find(|s| totp.generate(s * 30) == code)
-                .filter(|s| {
-                    let attempts = self.attempts.lock();
-                    attempts.is_ok_and(|a| a.last_step.get(&person).is_none_or(|last| s > last))
-                });
-            let Some(used) = good else {
-                return Err(fail("wrong or already used code from the authenticator app"));
+            let good = (step.saturating_sub(1)..=step + 1).find(|s| totp.generate(s * 30) == code);
+            // Each code is good once, on whichever server it is given to.
+            let fresh = match good {
+                Some(used) => self.store.use_totp_step(&person, used as i64).await?,
+                None => false,
             };
-            if let Ok(mut attempts) = self.attempts.lock() {
-                attempts.last_step.insert(person.clone(), used);
+            if !fresh {
+                return Err(fail("wrong or already used code from the authenticator app").await);
             }
             factors.push("totp");
         }
@@ -462,10 +441,9 @@ impl Service {
             "expires": expires, "factors": factors, "address": address,
         });
         self.record("session.opened", &Actor::person(&person), body).await?;
-        self.seen(&reference, now);
-        if let Ok(mut attempts) = self.attempts.lock() {
-            attempts.failures.remove(&name_key);
-        }
+        self.store.session_used(&reference, Some(now)).await?;
+        self.store.forget_session_use(now - SESSION_SECONDS).await?;
+        self.store.signin_succeeded(&name_key).await?;
         tracing::info!(person = %person, session = %reference, "signed in");
         self.metrics.signins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(SignedIn { secret, person, reference, expires })
@@ -494,7 +472,7 @@ impl Service {
             .session(&sha256_hex(secret), now)
             .await?
             .ok_or(ServiceError::Unauthenticated)?;
-        if self.went_idle(&row.reference, now) {
+        if self.went_idle(&row.reference, now).await? {
             let body = json!({ "reference": row.reference, "reason": "idle" });
             self.record("session.closed", &Actor::person(&row.person), body).await?;
             return Err(ServiceError::Unauthenticated);
@@ -515,30 +493,19 @@ impl Service {
         })
     }
 
-    /// Notes that a session was used at `now`; entries idle past the timeout are dropped
-    /// once the map grows, so it holds about the sessions in use.
-    fn seen(&self, reference: &str, now: i64) {
-        if let Ok(mut seen) = self.last_seen.lock() {
-            if seen.len() >= 4096 {
-                seen.retain(|_, last| now - *last <= IDLE_SECONDS);
+    /// Whether a session has gone unused past the timeout; if not, notes that it is used
+    /// now. The time is kept in the database, so every server and a restarted one agree;
+    /// a session with no use noted (opened before this was kept) starts being timed now.
+    async fn went_idle(&self, reference: &str, now: i64) -> Result<bool> {
+        match self.store.session_last_used(reference).await? {
+            Some(last) if now - last > IDLE_SECONDS => {
+                self.store.session_used(reference, None).await?;
+                Ok(true)
             }
-            seen.insert(reference.to_owned(), now);
-        }
-    }
-
-    /// Whether a session has gone unused past the timeout; if not, marks it used now. The
-    /// times are this process's: a session it has not seen (opened on another server, or
-    /// before a restart) starts being timed now, so a restart signs nobody out.
-    fn went_idle(&self, reference: &str, now: i64) -> bool {
-        let Ok(mut seen) = self.last_seen.lock() else { return false };
-        match seen.get(reference) {
-            Some(&last) if now - last > IDLE_SECONDS => {
-                seen.remove(reference);
-                true
-            }
+            Some(last) if now - last < USE_NOTED_EVERY => Ok(false),
             _ => {
-                seen.insert(reference.to_owned(), now);
-                false
+                self.store.session_used(reference, Some(now)).await?;
+                Ok(false)
             }
         }
     }
@@ -563,16 +530,14 @@ mod tests {
 
     #[test]
     fn five_failures_lock_a_name_for_the_rest_of_the_window() {
-        let mut a = Attempts::default();
-        for t in 0..5 {
-            assert_eq!(a.locked_until("name:ana", MAX_FAILURES, 100 + t), None);
-            a.fail(&["name:ana"], 100 + t);
-        }
-        assert_eq!(a.locked_until("name:ana", MAX_FAILURES, 110), Some(100 + FAILURE_WINDOW));
-        assert_eq!(a.locked_until("name:ben", MAX_FAILURES, 110), None);
-        assert_eq!(a.locked_until("name:ana", MAX_FAILURES, 101 + FAILURE_WINDOW), None);
+        let failures: Vec<i64> = (100..105).collect();
+        assert_eq!(locked_until(&failures[..4], MAX_FAILURES), None);
+        assert_eq!(locked_until(&failures, MAX_FAILURES), Some(100 + FAILURE_WINDOW));
+        // The window is counted from the fifth-newest failure.
+        let more: Vec<i64> = (100..107).collect();
+        assert_eq!(locked_until(&more, MAX_FAILURES), Some(102 + FAILURE_WINDOW));
         // The same five from one address lock nothing there.
-        assert_eq!(a.locked_until("name:ana", MAX_FAILURES_PER_ADDRESS, 110), None);
+        assert_eq!(locked_until(&failures, MAX_FAILURES_PER_ADDRESS), None);
     }
 
     #[test]

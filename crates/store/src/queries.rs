@@ -1,7 +1,7 @@
 //! Reading the current state: the rows the service layer decides on and people look at.
 //! Every query here reads committed state only; writes go through the ledger.
 
-use crate::database::dispatch_pool;
+use crate::database::{dispatch_pool, dispatch_tx};
 use crate::error::{Doing, Result};
 use crate::ledger::Store;
 
@@ -813,5 +813,100 @@ impl Store {
             person
         )?;
         Ok(rows.pop())
+    }
+
+    /// The times of `key`'s failed sign-ins since `since`, oldest first.
+    pub async fn signin_failures(&self, key: &str, since: i64) -> Result<Vec<i64>> {
+        let times: Vec<(i64,)> = rows!(
+            self,
+            (i64,),
+            "reading failed sign-ins",
+            "SELECT failed_at FROM signin_failures WHERE key = $1 AND failed_at >= $2 ORDER BY failed_at",
+            key,
+            since
+        )?;
+        Ok(times.into_iter().map(|(t,)| t).collect())
+    }
+
+    /// Notes a failed sign-in at `now` for each of `keys`, and forgets those before
+    /// `forget_before`.
+    pub async fn signin_failed(&self, keys: &[&str], now: i64, forget_before: i64) -> Result<()> {
+        let mut tx = self.database().begin().await?;
+        for key in keys {
+            dispatch_tx!(&mut tx, c => {
+                sqlx::query("INSERT INTO signin_failures (key, failed_at) VALUES ($1, $2)")
+                    .bind(*key).bind(now).execute(c).await.map(|r| r.rows_affected())
+            })
+            .doing("noting a failed sign-in")?;
+        }
+        dispatch_tx!(&mut tx, c => {
+            sqlx::query("DELETE FROM signin_failures WHERE failed_at < $1")
+                .bind(forget_before).execute(c).await.map(|r| r.rows_affected())
+        })
+        .doing("forgetting old failed sign-ins")?;
+        tx.commit().await
+    }
+
+    /// Forgets `key`'s failed sign-ins (it signed in).
+    pub async fn signin_succeeded(&self, key: &str) -> Result<()> {
+        dispatch_pool!(&self.database().pool, pool => {
+            sqlx::query("DELETE FROM signin_failures WHERE key = $1").bind(key).execute(pool).await.map(|r| r.rows_affected())
+        })
+        .doing("forgetting failed sign-ins")?;
+        Ok(())
+    }
+
+    /// Uses TOTP time step `step` for `person`, if it is later than every step they used
+    /// before: true if it was, false if this or a later code was used already. One
+    /// statement, so two servers given the same code at once cannot both accept it.
+    pub async fn use_totp_step(&self, person: &str, step: i64) -> Result<bool> {
+        let used = dispatch_pool!(&self.database().pool, pool => {
+            sqlx::query(
+                "INSERT INTO totp_steps (person, step) VALUES ($1, $2) ON CONFLICT (person) \
+                 DO UPDATE SET step = excluded.step WHERE totp_steps.step < excluded.step",
+            )
+            .bind(person).bind(step).execute(pool).await.map(|r| r.rows_affected())
+        })
+        .doing("using a one-time code")?;
+        Ok(used == 1)
+    }
+
+    /// When the session `reference` was last used, if it has been.
+    pub async fn session_last_used(&self, reference: &str) -> Result<Option<i64>> {
+        let mut times: Vec<(i64,)> = rows!(
+            self,
+            (i64,),
+            "reading a session's last use",
+            "SELECT last_seen FROM session_use WHERE reference = $1",
+            reference
+        )?;
+        Ok(times.pop().map(|(t,)| t))
+    }
+
+    /// Forgets the use of sessions last used before `before` (they have ended).
+    pub async fn forget_session_use(&self, before: i64) -> Result<()> {
+        dispatch_pool!(&self.database().pool, pool => {
+            sqlx::query("DELETE FROM session_use WHERE last_seen < $1")
+                .bind(before).execute(pool).await.map(|r| r.rows_affected())
+        })
+        .doing("forgetting ended sessions' use")?;
+        Ok(())
+    }
+
+    /// Notes that the session `reference` was used at `now` (`None`: forgets it).
+    pub async fn session_used(&self, reference: &str, now: Option<i64>) -> Result<()> {
+        dispatch_pool!(&self.database().pool, pool => {
+            match now {
+                Some(now) => sqlx::query(
+                    "INSERT INTO session_use (reference, last_seen) VALUES ($1, $2) \
+                     ON CONFLICT (reference) DO UPDATE SET last_seen = excluded.last_seen",
+                )
+                .bind(reference).bind(now).execute(pool).await.map(|r| r.rows_affected()),
+                None => sqlx::query("DELETE FROM session_use WHERE reference = $1")
+                    .bind(reference).execute(pool).await.map(|r| r.rows_affected()),
+            }
+        })
+        .doing("noting a session's use")?;
+        Ok(())
     }
 }

@@ -187,6 +187,10 @@ on_both_backends! {
         let again = b.sign_in("DC", GOOD, &code).await;
         assert_eq!(again.status, StatusCode::UNAUTHORIZED);
         assert!(again.text.contains("wrong or already used code"), "{}", again.text);
+        // Nor is it good on another server over the same database.
+        let form = bantay_server::SignInForm { login: "DC".into(), password: GOOD.into(), code: Some(code.clone()) };
+        let elsewhere = w.second_server().await.sign_in(&form, "10.9.9.9").await;
+        assert!(matches!(elsewhere, Err(bantay_server::ServiceError::SignInRefused(ref m)) if m.contains("already used")), "{elsewhere:?}");
         let opened = w.events().await.iter().filter(|e| e["kind"] == "session.opened").count();
         assert_eq!(opened, 1);
         let factors = w.events().await.into_iter().find(|e| e["kind"] == "session.opened").unwrap();
@@ -235,10 +239,14 @@ on_both_backends! {
         w.advance(20 * 60);
         assert_eq!(b.get("/", Some(&again)).await.location.as_deref(), Some("/signin"));
 
-        // And after half an hour unused: closed, and recorded so.
+        // And after half an hour unused: closed, and recorded so. The clock is the
+        // database's: use on another server counts, and a restart resets nothing.
         let idle = session_cookie(&b.sign_in("BEN", GOOD, "").await);
         w.advance(bantay_server::IDLE_SECONDS - 60);
-        assert_eq!(b.get("/", Some(&idle)).await.status, StatusCode::OK, "used just in time");
+        let other = w.second_server().await;
+        assert!(other.session(&idle).await.is_ok(), "used just in time, on another server");
+        w.advance(bantay_server::IDLE_SECONDS - 60);
+        assert_eq!(b.get("/", Some(&idle)).await.status, StatusCode::OK, "and here, in time");
         w.advance(bantay_server::IDLE_SECONDS + 1);
         assert_eq!(b.get("/", Some(&idle)).await.location.as_deref(), Some("/signin"));
         let last = w.events().await.pop().unwrap();
@@ -267,6 +275,11 @@ on_both_backends! {
         assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
         assert!(locked.text.contains("too many failed sign-ins; try again after 2026-07-01"), "{}", locked.text);
         assert!(locked.set_cookie.is_none());
+        // Another server over the same database (or this one restarted) keeps the lock.
+        let other = w.second_server().await;
+        let form = |login: &str| bantay_server::SignInForm { login: login.into(), password: GOOD.into(), code: None };
+        let elsewhere = other.sign_in(&form("CARL"), "10.9.9.9").await;
+        assert!(matches!(elsewhere, Err(bantay_server::ServiceError::TooManyAttempts(_))), "{elsewhere:?}");
         w.advance(15 * 60);
         let later = b.sign_in("CARL", GOOD, "").await;
         assert_eq!(later.location.as_deref(), Some("/"), "{}", later.text);
