@@ -1,8 +1,9 @@
-//! Any bytes as an authentication log, line by line and through the chunked reader.
-//! Nothing panics; the reader and the line reader agree on every line.
+//! Any bytes as an authentication log, line by line and through the block reader on
+//! three threads. Nothing panics; they agree on the count of every kind of line, and the
+//! block reader hands back every line, numbered in order.
 #![no_main]
 
-use bantay_connect::authlog::{read_line, read_log, LogContext, LogTally};
+use bantay_connect::authlog::{read_line, read_log_on, LogContext, LogTally};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,6 +20,8 @@ fuzz_target!(|data: &[u8]| {
         }
         expected.add(&reading);
     }
-    let tally = read_log(data, &context, |_, _, _| {}).unwrap();
+    let mut numbers = Vec::new();
+    let tally = read_log_on(3, data, &context, |_, _| Some(()), |n, ()| numbers.push(n)).unwrap();
     assert_eq!(tally, expected);
+    assert!(numbers.iter().copied().eq(1..=tally.lines), "{numbers:?}");
 });

@@ -264,14 +264,14 @@ pub fn read_log<T: Send>(
     look: impl Fn(&[u8], Reading<'_>) -> Option<T> + Sync,
     found: impl FnMut(u64, T),
 ) -> std::io::Result<LogTally> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_PARTS);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     read_log_on(cores, source, context, look, found)
 }
 
 /// At most this many parts of a block are read at once.
 const MAX_PARTS: usize = 16;
 
-/// [`read_log`] with `cores` threads reading lines, while the calling thread reads the
+/// [`read_log`] with `cores` threads (at most 16) reading lines, while the calling thread reads the
 /// source ahead into a second buffer and hands on what they keep.
 pub fn read_log_on<T: Send>(
     cores: usize,
