@@ -86,11 +86,18 @@ struct Console {
     time: bantay_core::Timestamp,
 }
 
-/// What one log line shows: a console login to check, a system account's misuse (its
-/// finding's id, subject and summary), and the start of the line as evidence.
+/// A system account used as 4.5 forbids: the finding it opens.
+struct Misuse {
+    id: String,
+    subject: String,
+    summary: String,
+}
+
+/// What one log line shows: a console login to check, a system account's misuse, and the
+/// start of the line as evidence.
 struct Shown {
     console: Option<Console>,
-    misuse: Option<(String, String, String)>,
+    misuse: Option<Misuse>,
     text: String,
 }
 
@@ -232,7 +239,11 @@ impl Service {
                 digest.update([0]);
                 digest.update(line);
                 let id = format!("F-4.5-{}", &hex::encode(digest.finalize())[..16]);
-                (id, format!("{}@{}", use_.account, use_.host), how.describe(&use_))
+                Misuse {
+                    id,
+                    subject: format!("{}@{}", use_.account, use_.host),
+                    summary: how.describe(&use_),
+                }
             });
             if console.is_none() && misuse.is_none() {
                 return None;
@@ -249,7 +260,7 @@ impl Service {
             if let Some(console) = shown.console {
                 consoles.push((console, evidence.clone()));
             }
-            if let Some((id, subject, summary)) = shown.misuse {
+            if let Some(Misuse { id, subject, summary }) = shown.misuse {
                 found.push((id, clause.clone(), subject, summary, evidence));
             }
         })

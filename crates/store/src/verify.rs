@@ -240,7 +240,30 @@ fn unpack(page: &Page) -> Option<Vec<StoredEvent<'_>>> {
 
 impl Store {
     /// Verifies the whole ledger; see the module's documentation.
+    ///
+    /// The ledger is live: a writer may commit between the reading of its current head and
+    /// the reading of the events (on PostgreSQL even a killed writer's last commit, which
+    /// the server finishes after the client is gone), so that more events are read than
+    /// the head read before counts. Such a cut is checked again against the head as it is
+    /// now; if the head moved, the ledger is verified again. A head that stays put while
+    /// events lie beyond it is reported.
     pub async fn verify(&self, trust: &Trust) -> Result<Verification> {
+        let mut tries = 0;
+        loop {
+            let (verification, head_read) = self.verify_once(trust).await?;
+            let cut_by_a_writer = matches!(
+                verification.problem,
+                Some(Problem::Cut { seq, size, .. }) if size == head_read && seq > size
+            );
+            tries += 1;
+            if !cut_by_a_writer || tries == 5 || self.size().await? == head_read {
+                return Ok(verification);
+            }
+        }
+    }
+
+    /// One pass of [`Store::verify`], and the size of the current head it read.
+    async fn verify_once(&self, trust: &Trust) -> Result<(Verification, u64)> {
         let db = self.database();
         type HeadRow = (i64, Vec<u8>, i64, i64, Vec<u8>);
         let rows: Vec<HeadRow> = dispatch_pool!(&db.pool, pool => {
@@ -371,13 +394,14 @@ impl Store {
                     Some(Problem::HeadMismatch { size: events, time: 0, from: walk.last_good });
             }
         }
-        Ok(Verification {
+        let verification = Verification {
             events,
             bytes: walk.bytes,
             heads: walk.checked_heads,
             keys: walk.keys,
             root: walk.frontier.root(),
             problem,
-        })
+        };
+        Ok((verification, state_size as u64))
     }
 }
