@@ -359,7 +359,7 @@ impl Service {
         let event =
             self.event("credential.set", actor, json!({ "person": person, "factors": factors }));
         let now = self.now().unix_seconds();
-        self.store.append_with_credential(vec![event], now, person, Some(&row)).await?;
+        self.store.append_with_credential(vec![event], now, &row).await?;
         Ok(Enrolment { person: person.to_owned(), totp_uri })
     }
 

@@ -257,20 +257,19 @@ impl Store {
         .await
     }
 
-    /// Appends `events` and, in the same transaction, keeps `person`'s secrets (or removes
-    /// them, with `None`). Secrets stay outside the ledger, but are never kept without the
+    /// Appends `events` and, in the same transaction, keeps a person's secrets (replacing
+    /// what was kept). Secrets stay outside the ledger, but are never kept without the
     /// event that records them set (`credential.set`), nor that event without them.
     pub async fn append_with_credential(
         &self,
         events: Vec<NewEvent>,
         now: i64,
-        person: &str,
-        credential: Option<&CredentialRow>,
+        credential: &CredentialRow,
     ) -> Result<Appended> {
         let events: Vec<&NewEvent> = events.iter().collect();
         let changes = parse_all(&events, false)?;
         let mut writer = self.writer.lock().await;
-        let terms = Terms { credential: Some((person, credential)), ..Terms::default() };
+        let terms = Terms { credential: Some(credential), ..Terms::default() };
         self.commit(&mut writer, &events, changes, now, terms).await
     }
 
@@ -302,8 +301,8 @@ impl Store {
         }
         let mut result =
             self.write(&mut tx, writer, base, events, &changes, now, rotate_to.as_ref()).await;
-        if let (Ok(_), Some((person, row))) = (&result, credential) {
-            if let Err(e) = keep_credential(&mut tx, person, row).await {
+        if let (Ok(_), Some(row)) = (&result, credential) {
+            if let Err(e) = keep_credential(&mut tx, row).await {
                 result = Err(e);
             }
         }
@@ -645,32 +644,25 @@ struct Terms<'a> {
     rotate_to: Option<SigningKey>,
     /// The ledger's size the caller's decision rests on.
     expected: Option<u64>,
-    /// A person's secrets to keep (or, with `None`, remove) with the events.
-    credential: Option<(&'a str, Option<&'a CredentialRow>)>,
+    /// A person's secrets to keep with the events.
+    credential: Option<&'a CredentialRow>,
 }
 
-/// Keeps a person's secrets (replacing what was kept), or removes them with `None`.
-async fn keep_credential(tx: &mut Tx, person: &str, row: Option<&CredentialRow>) -> Result<()> {
+/// Keeps a person's secrets, replacing what was kept.
+async fn keep_credential(tx: &mut Tx, row: &CredentialRow) -> Result<()> {
     dispatch_tx!(tx, conn => {
-        match row {
-            Some(r) => sqlx::query(
-                "INSERT INTO credentials (person, password, totp, changed) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (person) DO UPDATE SET password = excluded.password, \
-                 totp = excluded.totp, changed = excluded.changed",
-            )
-            .bind(person)
-            .bind(&r.password)
-            .bind(&r.totp)
-            .bind(r.changed)
-            .execute(conn)
-            .await
-            .map(|done| done.rows_affected()),
-            None => sqlx::query("DELETE FROM credentials WHERE person = $1")
-                .bind(person)
-                .execute(conn)
-                .await
-                .map(|done| done.rows_affected()),
-        }
+        sqlx::query(
+            "INSERT INTO credentials (person, password, totp, changed) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (person) DO UPDATE SET password = excluded.password, \
+             totp = excluded.totp, changed = excluded.changed",
+        )
+        .bind(&row.person)
+        .bind(&row.password)
+        .bind(&row.totp)
+        .bind(row.changed)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
     })
     .doing("keeping a credential")?;
     Ok(())
